@@ -1,0 +1,1 @@
+namespace S3Fanout.Shared; internal static class Placeholder { }

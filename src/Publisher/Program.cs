@@ -1,1 +1,1 @@
-return 0;
+return await S3Fanout.Publisher.PublishCommand.RunAsync(args).ConfigureAwait(false);

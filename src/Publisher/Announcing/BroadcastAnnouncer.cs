@@ -1,0 +1,201 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared;
+using S3Fanout.Shared.Archive;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Protocol;
+
+namespace S3Fanout.Publisher.Announcing;
+
+/// <summary>
+/// Tells the world what is stored: a segment-ready notification per stored segment (in whatever order they finish),
+/// the manifest rewritten at most every <see cref="PublisherOptions.ManifestInterval"/> with the contiguous count,
+/// and a heartbeat whenever nothing else was sent for <see cref="PublisherOptions.HeartbeatInterval"/>.
+/// </summary>
+internal sealed class BroadcastAnnouncer(
+    ChannelReader<SegmentInfo> stored,
+    ManifestStore manifests,
+    INotificationSink sink,
+    StepRetry retry,
+    PublisherOptions options,
+    TimeProvider time,
+    ILogger<BroadcastAnnouncer> logger)
+{
+    private readonly SortedDictionary<long, SegmentInfo> _outOfOrder = [];
+    private readonly List<SegmentInfo> _contiguous = [];
+    private long _contiguousBytes;
+    private long _lastSentAt;
+    private long _lastManifestAt;
+    private bool _manifestDirty;
+    private Manifest _manifest = null!;
+
+    public IReadOnlyList<SegmentInfo> Stored => _contiguous;
+
+    public int NotificationFailures { get; private set; }
+
+    public async Task OpenAsync(string? topicArn, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        _manifest = new Manifest
+        {
+            SegmentSizeMb = options.SegmentSizeMiB,
+            UploadBegan = now,
+            FormatVersion = 1,
+            State = BroadcastState.Open,
+            SegmentSizeBytes = options.SegmentSizeBytes,
+            ChecksumAlgorithm = SegmentChecksum.Algorithm,
+            Notify = options.Notify.ToString().ToLowerInvariant(),
+            TopicArn = topicArn,
+            UpdatedAt = now,
+        };
+        await WriteManifestAsync(ct).ConfigureAwait(false);
+        _lastManifestAt = time.GetTimestamp();
+        await SendAsync(new BroadcastBegan { Bucket = Bucket, Broadcast = Broadcast, SegmentSize = options.SegmentSizeBytes, SentAt = now }, ct).ConfigureAwait(false);
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        logger.LogInformation("Announcer started for {Broadcast}", manifests.Location);
+        while (true)
+        {
+            var wait = WaitTime();
+            var ready = stored.WaitToReadAsync(ct).AsTask();
+            if (await Task.WhenAny(ready, Task.Delay(wait, time, ct)).ConfigureAwait(false) == ready)
+            {
+                if (!await ready.ConfigureAwait(false))
+                {
+                    break;
+                }
+                while (stored.TryRead(out var info))
+                {
+                    await AcceptAsync(info, ct).ConfigureAwait(false);
+                }
+            }
+            ct.ThrowIfCancellationRequested();
+            await TickAsync(ct).ConfigureAwait(false);
+        }
+        logger.LogInformation("Announcer finished: {Segments} segments announced", _contiguous.Count);
+    }
+
+    /// <summary>Writes the checksum index, the complete manifest, then the end-of-stream notification.</summary>
+    public async Task CompleteAsync(long totalBytes, string sha256, CancellationToken ct)
+    {
+        if (_outOfOrder.Count > 0 || _contiguousBytes != totalBytes)
+        {
+            throw new FatalException(ExitCodes.Internal, $"stored {_contiguousBytes} contiguous bytes but read {totalBytes}; refusing to mark the broadcast complete");
+        }
+        await manifests.WriteChecksumsAsync(_contiguous, ct).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        _manifest = _manifest with
+        {
+            Completed = true,
+            State = BroadcastState.Complete,
+            NumSegments = _contiguous.Count,
+            TotalSize = totalBytes,
+            StreamSha256 = sha256,
+            UploadEnded = now,
+            UpdatedAt = now,
+        };
+        await WriteManifestAsync(ct).ConfigureAwait(false);
+        await SendAsync(new EndOfStream { Bucket = Bucket, Broadcast = Broadcast, Segments = _contiguous.Count, Bytes = totalBytes, Sha256 = sha256, SentAt = now }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Marks the broadcast aborted so subscribers stop too. Best effort: the process is failing already.</summary>
+    public async Task AbortAsync(string reason, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        _manifest = (_manifest ?? new Manifest { FormatVersion = 1, SegmentSizeMb = options.SegmentSizeMiB, SegmentSizeBytes = options.SegmentSizeBytes }) with
+        {
+            Completed = false,
+            State = BroadcastState.Aborted,
+            NumSegments = _contiguous.Count,
+            TotalSize = _contiguousBytes,
+            UploadEnded = now,
+            UpdatedAt = now,
+            AbortReason = reason,
+        };
+        try
+        {
+            await WriteManifestAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError("Could not mark {Broadcast} aborted in its manifest: {Error}", manifests.Location, AwsErrors.Describe(e));
+        }
+        await SendAsync(new BroadcastAborted { Bucket = Bucket, Broadcast = Broadcast, Reason = reason, SentAt = now }, ct).ConfigureAwait(false);
+    }
+
+    private string Bucket => manifests.Location.Bucket;
+
+    private string Broadcast => manifests.Location.Prefix;
+
+    private async Task AcceptAsync(SegmentInfo info, CancellationToken ct)
+    {
+        await SendAsync(new SegmentReady
+        {
+            Bucket = Bucket,
+            Broadcast = Broadcast,
+            Index = info.Index,
+            Key = KeyLayout.SegmentKey(Broadcast, info.Index),
+            Offset = info.Offset,
+            Size = info.Size,
+            Checksum = info.Checksum,
+            SentAt = time.GetUtcNow(),
+        }, ct).ConfigureAwait(false);
+        _outOfOrder[info.Index] = info;
+        while (_outOfOrder.Remove(_contiguous.Count + 1, out var next))
+        {
+            _contiguous.Add(next);
+            _contiguousBytes += next.Size;
+            _manifestDirty = true;
+        }
+    }
+
+    private TimeSpan WaitTime()
+    {
+        var heartbeat = options.HeartbeatInterval - time.GetElapsedTime(_lastSentAt);
+        var manifest = _manifestDirty ? options.ManifestInterval - time.GetElapsedTime(_lastManifestAt) : heartbeat;
+        var wait = heartbeat < manifest ? heartbeat : manifest;
+        return wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1);
+    }
+
+    private async Task TickAsync(CancellationToken ct)
+    {
+        var idle = time.GetElapsedTime(_lastSentAt) >= options.HeartbeatInterval;
+        if ((_manifestDirty && time.GetElapsedTime(_lastManifestAt) >= options.ManifestInterval) || idle)
+        {
+            // Rewritten on heartbeats too: with --notify none, updated_at is how subscribers tell an idle publisher from a dead one.
+            var now = time.GetUtcNow();
+            _manifest = _manifest with { NumSegments = _contiguous.Count, TotalSize = _contiguousBytes, UpdatedAt = now };
+            await WriteManifestAsync(ct).ConfigureAwait(false);
+            _lastManifestAt = time.GetTimestamp();
+            _manifestDirty = false;
+        }
+        if (idle)
+        {
+            await SendAsync(new Heartbeat { Bucket = Bucket, Broadcast = Broadcast, StoredSegments = _contiguous.Count, StoredBytes = _contiguousBytes, SentAt = time.GetUtcNow() }, ct).ConfigureAwait(false);
+        }
+    }
+
+    private Task WriteManifestAsync(CancellationToken ct)
+    {
+        var manifest = _manifest;
+        return retry.ExecuteAsync(async token => await manifests.WriteAsync(manifest, token).ConfigureAwait(false), ct).AsTask();
+    }
+
+    private async Task SendAsync(Notification notification, CancellationToken ct)
+    {
+        _lastSentAt = time.GetTimestamp();
+        try
+        {
+            await sink.SendAsync(notification, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Subscribers fall back to the manifest, so a lost notification costs latency, not data; say so loudly.
+            NotificationFailures++;
+            logger.LogWarning("Could not send {Type} notification for {Broadcast} to {Target}: {Error}",
+                NotificationCodec.TypeName(notification), manifests.Location, sink.Target, AwsErrors.Describe(e));
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using System.CommandLine;
+using Amazon.S3;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using S3Fanout.Publisher.Announcing;
+using S3Fanout.Shared;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Aws.Sns;
+using S3Fanout.Shared.Cli;
+using S3Fanout.Shared.Notifications;
+using S3Fanout.Shared.Protocol;
+
+namespace S3Fanout.Publisher;
+
+/// <summary>The <c>s3fanout-publish</c> command line.</summary>
+internal static class PublishCommand
+{
+    public static Task<int> RunAsync(string[] args)
+    {
+        var common = new CommonOptions();
+        var url = new Argument<string>("url") { Description = "where the broadcast goes: s3://bucket/name" };
+        var flush = new Option<TimeSpan>("--flush-interval") { Description = "seal a partial segment once its first byte waited this long", DefaultValueFactory = _ => TimeSpan.FromSeconds(1), CustomParser = Durations.Parse, HelpName = "DURATION" };
+        var heartbeat = new Option<TimeSpan>("--heartbeat-interval") { Description = "notify subscribers that the publisher is alive after this long without news", DefaultValueFactory = _ => TimeSpan.FromSeconds(5), CustomParser = Durations.Parse, HelpName = "DURATION" };
+        var notify = new Option<string>("--notify") { Description = "how subscribers are told about segments: sns, sqs (straight to subscriber queues) or none (they follow the manifest)", DefaultValueFactory = _ => "sns" };
+        notify.AcceptOnlyFromAmong("sns", "sqs", "none");
+        var topic = new Option<string?>("--topic") { Description = "SNS topic name or ARN (default: s3fanout-<bucket>, created if missing)", HelpName = "NAME|ARN" };
+        var force = new Option<bool>("--force") { Description = "replace a broadcast that already exists at the prefix (deletes its objects first)" };
+        var sse = new Option<string?>("--sse") { Description = "server-side encryption: AES256 or aws:kms" };
+        sse.AcceptOnlyFromAmong("AES256", "aws:kms");
+        var kmsKey = new Option<string?>("--sse-kms-key-id") { Description = "KMS key for --sse aws:kms", HelpName = "KEY" };
+
+        var root = new RootCommand("Pipe stdin through S3 to any number of subscribers.\n\nExamples:\n  tar c /srv/data | s3fanout-publish s3://bucket/nightly/data.tar\n  pg_dump mydb | s3fanout-publish -n 8 -m 64 s3://bucket/dumps/mydb\n  tail -F app.log | s3fanout-publish --flush-interval 200ms s3://bucket/logs/app");
+        common.AddTo(root);
+        foreach (var option in new Option[] { flush, heartbeat, notify, topic, force, sse, kmsKey })
+        {
+            root.Options.Add(option);
+        }
+        root.Arguments.Add(url);
+
+        return CliHost.RunAsync(root, S3pipe2Compat.DropVerb(args, "to"), async (parse, loggers, ct) =>
+        {
+            var options = new PublisherOptions
+            {
+                Location = BroadcastLocation.Parse(S3pipe2Compat.NormalizeUrl(parse.GetRequiredValue(url))),
+                SegmentSizeMiB = parse.GetValue(common.SegmentMiB),
+                Workers = parse.GetValue(common.Workers),
+                Tries = parse.GetValue(common.Tries),
+                ReadBufferBytes = parse.GetValue(common.BufferKb) * 1024,
+                StagingPath = parse.GetValue(common.Staging),
+                FlushInterval = parse.GetValue(flush),
+                HeartbeatInterval = parse.GetValue(heartbeat),
+                Notify = Enum.Parse<NotifyMode>(parse.GetValue(notify)!, ignoreCase: true),
+                Topic = parse.GetValue(topic),
+                Force = parse.GetValue(force),
+                Sse = parse.GetValue(sse) switch
+                {
+                    "AES256" => ServerSideEncryptionMethod.AES256,
+                    "aws:kms" => ServerSideEncryptionMethod.AWSKMS,
+                    _ => null,
+                },
+                SseKmsKeyId = parse.GetValue(kmsKey),
+            };
+            options.Validate();
+            if (!Console.IsInputRedirected)
+            {
+                throw new UsageException("stdin is a terminal; pipe data in, e.g.: tar c DIR | s3fanout-publish s3://bucket/name");
+            }
+            var settings = common.ToAwsSettings(parse);
+            var logger = loggers.CreateLogger("s3fanout-publish");
+            if (settings.AccessKey is not null)
+            {
+                logger.LogWarning("Keys given with -a/-s are visible to other users of this machine; prefer AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile");
+            }
+            using var aws = AwsConnection.Open(settings);
+            using var sns = new SnsClient(new SnsClientOptions { ServiceUrl = settings.EndpointUrl, Region = aws.Region.SystemName, MaxAttempts = options.Tries }, aws.Credentials, logger: loggers.CreateLogger<SnsClient>());
+            var sink = await OpenSinkAsync(options, aws, sns, ct).ConfigureAwait(false);
+
+            await using var stdin = new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
+            var result = await new PublishCoordinator(aws.S3, sink, options, loggers, TimeProvider.System).RunAsync(stdin, ct).ConfigureAwait(false);
+            logger.LogInformation("Published {Bytes} bytes in {Segments} segments to {Broadcast} in {Elapsed} ({Rate:F1} MiB/s), sha256 {Sha256}",
+                result.Bytes, result.Segments, options.Location, result.Elapsed, result.Bytes / 1048576.0 / Math.Max(result.Elapsed.TotalSeconds, 0.001), result.Sha256);
+            return ExitCodes.Ok;
+        }, common.Verbose);
+    }
+
+    private static async Task<INotificationSink> OpenSinkAsync(PublisherOptions options, AwsConnection aws, ISnsClient sns, CancellationToken ct)
+    {
+        switch (options.Notify)
+        {
+            case NotifyMode.None:
+                return new NoNotificationSink();
+            case NotifyMode.Sqs:
+                return new SqsNotificationSink(aws.Sqs, options.Location.Bucket, TimeProvider.System);
+            default:
+                var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
+                try
+                {
+                    var arn = topic.StartsWith("arn:", StringComparison.Ordinal)
+                        ? topic
+                        : await sns.CreateTopicAsync(topic, new Dictionary<string, string> { ["s3fanout:bucket"] = options.Location.Bucket }, ct).ConfigureAwait(false);
+                    return new SnsNotificationSink(sns, arn);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    throw AwsErrors.ToFatal(e, $"cannot open SNS topic '{topic}' (use --notify sqs or none for accounts without SNS)");
+                }
+        }
+    }
+}

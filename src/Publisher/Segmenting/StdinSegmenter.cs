@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared;
+using S3Fanout.Shared.Buffers;
+
+namespace S3Fanout.Publisher.Segmenting;
+
+/// <summary>
+/// Cuts the input into segments of the configured size, sealing a partial segment early once its first byte has
+/// waited <see cref="PublisherOptions.FlushInterval"/>, so slow streams reach subscribers promptly.
+/// Also computes the whole-stream SHA-256 as the bytes go by.
+/// </summary>
+internal sealed class StdinSegmenter(
+    Stream input,
+    SegmentBufferFactory buffers,
+    SegmentSlots slots,
+    PublisherOptions options,
+    ChannelWriter<SealedSegment> output,
+    TimeProvider time,
+    ILogger<StdinSegmenter> logger)
+{
+    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private SegmentBuffer? _current;
+    private long _currentStartedAt;
+    private long _nextIndex = 1;
+    private long _sealedBytes;
+
+    public long TotalBytes { get; private set; }
+
+    public long SegmentCount => _nextIndex - 1;
+
+    /// <summary>Hex SHA-256 of everything read; valid after <see cref="RunAsync"/> completed.</summary>
+    public string StreamSha256 { get; private set; } = "";
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        logger.LogInformation("Segmenter started: {SegmentSize} byte segments, flush after {FlushInterval}", options.SegmentSizeBytes, options.FlushInterval);
+        var chunk = new byte[options.ReadBufferBytes];
+        Task<int>? pending = null;
+        try
+        {
+            while (true)
+            {
+                pending ??= ReadAsync(chunk, ct);
+                if (_current is { Length: > 0 })
+                {
+                    var left = options.FlushInterval - time.GetElapsedTime(_currentStartedAt);
+                    if (left <= TimeSpan.Zero || await Task.WhenAny(pending, Task.Delay(left, time, ct)).ConfigureAwait(false) != pending)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        await SealAsync(ct).ConfigureAwait(false);
+                        continue;
+                    }
+                }
+                var n = await pending.ConfigureAwait(false);
+                pending = null;
+                if (n == 0)
+                {
+                    break;
+                }
+                _sha256.AppendData(chunk, 0, n);
+                TotalBytes += n;
+                await AppendAsync(chunk.AsMemory(0, n), ct).ConfigureAwait(false);
+            }
+            if (_current is { Length: > 0 } || SegmentCount == 0)
+            {
+                // An empty stream is stored as one empty segment, so `cat 0*` and s3pipe2 readers still work.
+                await StartSegmentAsync(ct).ConfigureAwait(false);
+                await SealAsync(ct).ConfigureAwait(false);
+            }
+            StreamSha256 = Convert.ToHexStringLower(_sha256.GetHashAndReset());
+            output.Complete();
+            logger.LogInformation("Segmenter finished: {Bytes} bytes in {Segments} segments", TotalBytes, SegmentCount);
+        }
+        catch (Exception e)
+        {
+            _current?.Dispose();
+            output.TryComplete(e);
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                throw new FatalException(ExitCodes.LocalIo, $"reading stdin failed after {TotalBytes} bytes: {e.Message}", e);
+            }
+            throw;
+        }
+    }
+
+    private async Task<int> ReadAsync(byte[] chunk, CancellationToken ct) =>
+        await input.ReadAsync(chunk, ct).ConfigureAwait(false);
+
+    private async Task AppendAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        while (!data.IsEmpty)
+        {
+            if (_current is null)
+            {
+                await StartSegmentAsync(ct).ConfigureAwait(false);
+            }
+            var take = (int)Math.Min(data.Length, options.SegmentSizeBytes - _current!.Length);
+            _current.Append(data.Span[..take]);
+            data = data[take..];
+            if (_current.Length == options.SegmentSizeBytes)
+            {
+                await SealAsync(ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task StartSegmentAsync(CancellationToken ct)
+    {
+        // Waiting here for a free slot is the backpressure: a slow S3 stops the reading of stdin.
+        await slots.AcquireAsync(ct).ConfigureAwait(false);
+        _current = buffers.Create(_nextIndex);
+        _currentStartedAt = time.GetTimestamp();
+    }
+
+    private async Task SealAsync(CancellationToken ct)
+    {
+        var buffer = _current!;
+        _current = null;
+        var segment = new SealedSegment(_nextIndex++, _sealedBytes, buffer);
+        _sealedBytes += buffer.Length;
+        logger.LogDebug("Sealed segment {SegmentIndex}: {Size} bytes", segment.Index, buffer.Length);
+        await output.WriteAsync(segment, ct).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Publisher.Segmenting;
+using S3Fanout.Shared;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Buffers;
+using S3Fanout.Shared.Protocol;
+
+namespace S3Fanout.Publisher.Uploading;
+
+/// <summary>
+/// Uploads sealed segments with <see cref="PublisherOptions.Workers"/> PUTs in flight. Each PUT carries Content-MD5, so S3
+/// rejects a body damaged on the way, and the returned ETag is checked too. A stored segment is passed on with its CRC64/NVME.
+/// </summary>
+internal sealed class SegmentUploader(
+    ChannelReader<SealedSegment> input,
+    ChannelWriter<SegmentInfo> stored,
+    IAmazonS3 s3,
+    SegmentSlots slots,
+    StepRetry retry,
+    PublisherOptions options,
+    ILogger<SegmentUploader> logger)
+{
+    public const string ChecksumMetadata = "s3fanout-crc64nvme";
+    public const string OffsetMetadata = "s3fanout-offset";
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        logger.LogInformation("Uploader started with {Workers} workers", options.Workers);
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, options.Workers).Select(_ => Task.Run(() => WorkAsync(ct), ct))).ConfigureAwait(false);
+            stored.TryComplete();
+        }
+        catch (Exception e)
+        {
+            stored.TryComplete(e);
+            throw;
+        }
+    }
+
+    private async Task WorkAsync(CancellationToken ct)
+    {
+        await foreach (var segment in input.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            try
+            {
+                var info = await UploadAsync(segment, ct).ConfigureAwait(false);
+                await stored.WriteAsync(info, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                segment.Buffer.Dispose();
+                slots.Release();
+            }
+        }
+    }
+
+    private async Task<SegmentInfo> UploadAsync(SealedSegment segment, CancellationToken ct)
+    {
+        var key = KeyLayout.SegmentKey(options.Location.Prefix, segment.Index);
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var crc = new SegmentChecksum();
+        segment.Buffer.ForEachChunk(chunk =>
+        {
+            md5.AppendData(chunk);
+            crc.Append(chunk);
+        });
+        var md5Bytes = md5.GetHashAndReset();
+        var info = new SegmentInfo(segment.Index, segment.Offset, segment.Buffer.Length, crc.Finish());
+        try
+        {
+            await retry.ExecuteAsync(async token => await PutAsync(segment, key, info, md5Bytes, token).ConfigureAwait(false), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var fatal = AwsErrors.ToFatal(e, $"segment {key}");
+            throw new FatalException(fatal.ExitCode,
+                $"segment {segment.Index} (s3://{options.Location.Bucket}/{key}) could not be stored after {retry.Tries} attempts: {AwsErrors.Describe(e)}", e);
+        }
+        logger.LogInformation("Stored segment {SegmentIndex} ({Size} bytes)", segment.Index, info.Size);
+        return info;
+    }
+
+    private async Task PutAsync(SealedSegment segment, string key, SegmentInfo info, byte[] md5, CancellationToken ct)
+    {
+        await using var body = segment.Buffer.OpenRead();
+        var request = new PutObjectRequest
+        {
+            BucketName = options.Location.Bucket,
+            Key = key,
+            InputStream = body,
+            AutoCloseStream = false,
+            MD5Digest = Convert.ToBase64String(md5),
+            ContentType = "application/octet-stream",
+        };
+        request.Metadata[ChecksumMetadata] = info.Checksum;
+        request.Metadata[OffsetMetadata] = info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (options.Sse is not null)
+        {
+            request.ServerSideEncryptionMethod = options.Sse;
+            request.ServerSideEncryptionKeyManagementServiceKeyId = options.SseKmsKeyId;
+        }
+        var response = await s3.PutObjectAsync(request, ct).ConfigureAwait(false);
+        var expected = Convert.ToHexStringLower(md5);
+        var etag = response.ETag?.Trim('"').ToLowerInvariant();
+        if (options.EtagIsMd5 && etag != expected)
+        {
+            throw new FatalException(ExitCodes.Integrity, $"S3 answered ETag {etag} for segment {segment.Index}, expected MD5 {expected}");
+        }
+    }
+}

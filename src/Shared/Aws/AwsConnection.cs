@@ -1,0 +1,110 @@
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.S3;
+using Amazon.SQS;
+
+namespace S3Fanout.Shared.Aws;
+
+/// <summary>Resolved credentials, region and the clients built from them; one per process.</summary>
+internal sealed class AwsConnection : IDisposable
+{
+    private AwsConnection(AwsSettings settings, AWSCredentials credentials, RegionEndpoint region)
+    {
+        Settings = settings;
+        Credentials = credentials;
+        Region = region;
+        S3 = new AmazonS3Client(credentials, Configure(new AmazonS3Config { ForcePathStyle = settings.EndpointUrl is not null }));
+        Sqs = new AmazonSQSClient(credentials, Configure(new AmazonSQSConfig()));
+    }
+
+    public AwsSettings Settings { get; }
+    public AWSCredentials Credentials { get; }
+    public RegionEndpoint Region { get; }
+    public IAmazonS3 S3 { get; }
+    public IAmazonSQS Sqs { get; }
+
+    /// <summary>Resolves credentials and region the way the AWS CLI does; fails with one clear line when either is missing.</summary>
+    public static AwsConnection Open(AwsSettings settings)
+    {
+        var region = ResolveRegion(settings);
+        AWSCredentials credentials;
+        if (settings.AccessKey is not null || settings.SecretKey is not null)
+        {
+            if (settings.AccessKey is null || settings.SecretKey is null)
+            {
+                throw new UsageException("-a (access key) and -s (secret key) must be given together");
+            }
+            credentials = new BasicAWSCredentials(settings.AccessKey, settings.SecretKey);
+        }
+        else
+        {
+            try
+            {
+                credentials = DefaultAWSCredentialsIdentityResolver.GetCredentials(new AmazonS3Config { RegionEndpoint = region });
+            }
+            catch (AmazonClientException e)
+            {
+                throw new FatalException(ExitCodes.Access,
+                    "no AWS credentials found (tried environment variables, AWS_PROFILE/default profile in ~/.aws, SSO, web identity, container and instance roles): "
+                    + OneLine(e.Message), e);
+            }
+        }
+        return new AwsConnection(settings, credentials, region);
+    }
+
+    private static RegionEndpoint ResolveRegion(AwsSettings settings)
+    {
+        var name = settings.Region
+            ?? Environment.GetEnvironmentVariable("AWS_REGION")
+            ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION");
+        if (name is null)
+        {
+            try
+            {
+                name = FallbackRegionFactory.GetRegionEndpoint()?.SystemName;
+            }
+            catch (AmazonClientException)
+            {
+                name = null;
+            }
+        }
+        if (name is null && settings.EndpointUrl is not null)
+        {
+            name = "us-east-1";
+        }
+        if (name is null)
+        {
+            throw new UsageException("no AWS region: give -r REGION, set AWS_REGION, or set a region in your AWS profile");
+        }
+        return RegionEndpoint.GetBySystemName(name);
+    }
+
+    private T Configure<T>(T config) where T : ClientConfig
+    {
+        config.RegionEndpoint = Region;
+        if (Settings.EndpointUrl is not null)
+        {
+            config.ServiceURL = Settings.EndpointUrl.ToString();
+            config.AuthenticationRegion = Region.SystemName;
+        }
+        // Whole steps (put-then-verify, fetch-then-verify) are retried by StepRetry with -t attempts;
+        // the SDK adds only a couple of quick transport retries inside each attempt.
+        config.RetryMode = RequestRetryMode.Standard;
+        config.MaxErrorRetry = 2;
+        // Segments carry Content-MD5 and our own CRC64/NVME; the SDK's default CRC32 would be a third pass over every byte.
+        config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+        config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
+        config.MaxConnectionsPerServer = Math.Max(Settings.MaxConnections, 8);
+        return config;
+    }
+
+    public static string OneLine(string text) =>
+        string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    public void Dispose()
+    {
+        S3.Dispose();
+        Sqs.Dispose();
+    }
+}

@@ -1,1 +1,0 @@
-namespace S3Fanout.Shared; internal static class Placeholder { }

@@ -1,0 +1,8 @@
+namespace S3Fanout.Shared.Protocol;
+
+internal enum BroadcastState
+{
+    Open,
+    Complete,
+    Aborted,
+}

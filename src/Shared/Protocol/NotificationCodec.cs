@@ -1,0 +1,84 @@
+using System.Text.Json;
+
+namespace S3Fanout.Shared.Protocol;
+
+internal static class NotificationCodec
+{
+    public const string BroadcastAttribute = "s3fanout.broadcast";
+    public const string BucketAttribute = "s3fanout.bucket";
+    public const string TypeAttribute = "s3fanout.type";
+    public const int MaxBodyBytes = 16 * 1024;
+
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
+
+    public static string Serialize(Notification n) => JsonSerializer.Serialize(n, Options);
+
+    public static IReadOnlyDictionary<string, string> Attributes(Notification n) => new Dictionary<string, string>
+    {
+        [BroadcastAttribute] = n.Broadcast,
+        [BucketAttribute] = n.Bucket,
+        [TypeAttribute] = TypeName(n),
+    };
+
+    public static string TypeName(Notification n) => n switch
+    {
+        BroadcastBegan => "begin",
+        SegmentReady => "segment",
+        Heartbeat => "heartbeat",
+        EndOfStream => "end",
+        BroadcastAborted => "aborted",
+        _ => throw new ArgumentException($"unknown notification {n.GetType().Name}", nameof(n)),
+    };
+
+    /// <summary>
+    /// Parses and validates a message body. Returns false with a reason for anything that is not a well-formed
+    /// S3Fanout notification; such messages come from outside the publisher's control and are logged, never trusted.
+    /// </summary>
+    public static bool TryParse(string body, out Notification notification, out string reason)
+    {
+        notification = null!;
+        if (body.Length > MaxBodyBytes)
+        {
+            reason = $"message of {body.Length} characters is too long";
+            return false;
+        }
+        Notification? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize<Notification>(body, Options);
+        }
+        catch (JsonException e)
+        {
+            reason = $"not an S3Fanout notification ({e.Message.Split('.')[0]})";
+            return false;
+        }
+        catch (NotSupportedException e)
+        {
+            reason = $"not an S3Fanout notification ({e.Message.Split('.')[0]})";
+            return false;
+        }
+        if (parsed is null || string.IsNullOrEmpty(parsed.Bucket) || string.IsNullOrEmpty(parsed.Broadcast))
+        {
+            reason = "notification names no bucket or broadcast";
+            return false;
+        }
+        reason = parsed switch
+        {
+            { Version: not 1 } => $"notification version {parsed.Version} is not supported",
+            SegmentReady s when s.Index is < 1 or > KeyLayout.MaxIndex => $"segment index {s.Index} is out of range",
+            SegmentReady s when s.Offset < 0 || s.Size < 0 || s.Size > 5L * 1024 * 1024 * 1024 => $"segment {s.Index} has an impossible offset or size",
+            SegmentReady s when !SegmentChecksum.IsWellFormed(s.Checksum) => $"segment {s.Index} has a malformed checksum",
+            SegmentReady s when s.Key != KeyLayout.SegmentKey(s.Broadcast, s.Index) => $"segment {s.Index} names key '{s.Key}' outside the layout",
+            EndOfStream e when e.Segments is < 0 or > KeyLayout.MaxIndex || e.Bytes < 0 => "end-of-stream has impossible counts",
+            EndOfStream e when e.Sha256.Length != 64 || !e.Sha256.All(Uri.IsHexDigit) => "end-of-stream has a malformed sha256",
+            Heartbeat h when h.StoredSegments < 0 || h.StoredBytes < 0 => "heartbeat has impossible counts",
+            _ => "",
+        };
+        if (reason.Length > 0)
+        {
+            return false;
+        }
+        notification = parsed;
+        return true;
+    }
+}

@@ -1,0 +1,28 @@
+namespace S3Fanout.Shared.Aws;
+
+/// <summary>
+/// Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"):
+/// spreading retries uniformly over [0, min(cap, base * 2^(attempt-1))) keeps many clients that failed
+/// together from retrying together.
+/// </summary>
+internal static class Backoff
+{
+    public static readonly TimeSpan Base = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan Cap = TimeSpan.FromSeconds(5);
+
+    // 2^16 * 100 ms is far past the cap already; clamping keeps the shift from overflowing.
+    private const int MaxExponent = 16;
+
+    /// <param name="attempt">The attempt that just failed, starting at 1.</param>
+    /// <param name="rng">Injectable so tests can be deterministic; defaults to <see cref="Random.Shared"/>.</param>
+    public static TimeSpan Delay(int attempt, Random? rng = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(attempt, 1);
+        var exponent = Math.Min(attempt - 1, MaxExponent);
+        var ceilingTicks = Math.Min(Cap.Ticks, Base.Ticks << exponent);
+#pragma warning disable CA5394 // Jitter needs spread, not unpredictability.
+        var fraction = (rng ?? Random.Shared).NextDouble();
+#pragma warning restore CA5394
+        return TimeSpan.FromTicks((long)(ceilingTicks * fraction));
+    }
+}

@@ -1,0 +1,27 @@
+namespace S3Fanout.Shared.Aws.Sns;
+
+/// <summary>The few SNS Query API actions this project needs.</summary>
+internal interface ISnsClient
+{
+    /// <summary>Creates the topic, or returns the existing topic's ARN (SNS makes CreateTopic idempotent).</summary>
+    Task<string> CreateTopicAsync(string name, IReadOnlyDictionary<string, string>? tags, CancellationToken ct);
+
+    /// <summary>Subscribes with ReturnSubscriptionArn=true, so the ARN is real even before confirmation.</summary>
+    /// <param name="attributes">Subscription attributes, e.g. RawMessageDelivery, FilterPolicy, FilterPolicyScope.</param>
+    Task<string> SubscribeAsync(string topicArn, string protocol, string endpoint, IReadOnlyDictionary<string, string> attributes, CancellationToken ct);
+
+    Task UnsubscribeAsync(string subscriptionArn, CancellationToken ct);
+
+    /// <summary>Publishes one message with String message attributes; returns the MessageId.</summary>
+    Task<string> PublishAsync(string topicArn, string message, IReadOnlyDictionary<string, string> stringAttributes, CancellationToken ct);
+
+    /// <summary>
+    /// Publishes 1 to 10 messages at once. A call that SNS accepts can still fail some entries;
+    /// those come back in <see cref="SnsBatchResult.Failed"/> rather than as an exception.
+    /// </summary>
+    Task<SnsBatchResult> PublishBatchAsync(string topicArn, IReadOnlyList<SnsBatchEntry> entries, CancellationToken ct);
+
+    Task<IReadOnlyDictionary<string, string>> GetTopicAttributesAsync(string topicArn, CancellationToken ct);
+
+    Task SetTopicAttributesAsync(string topicArn, string name, string value, CancellationToken ct);
+}

@@ -1,0 +1,300 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Amazon.Runtime;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace S3Fanout.Shared.Aws.Sns;
+
+/// <summary>
+/// A small client for SNS's Query API (form POST, XML answers), signed with AWSSDK.Core's SigV4 signer.
+/// It is hand-written because the AWSSDK.SimpleNotificationService package is not available from this
+/// project's package registry; it covers only the actions the project uses.
+/// </summary>
+/// <remarks>
+/// Each attempt fetches credentials afresh (so refreshing credentials such as instance roles keep working)
+/// and is signed anew, since a signature carries its time. Transient failures are retried with
+/// <see cref="Backoff"/>; everything else fails at once. Thread-safe.
+/// </remarks>
+internal sealed partial class SnsClient : ISnsClient, IDisposable
+{
+    public const int MaxBatchEntries = 10;
+
+    private readonly SnsClientOptions _options;
+    private readonly AWSCredentials _credentials;
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private readonly ILogger<SnsClient> _logger;
+    private readonly TimeProvider _time;
+    private readonly SnsRequestSigner _signer;
+
+    /// <param name="httpClient">Borrowed, not disposed; null creates one that this client owns.</param>
+    /// <param name="timeProvider">Clock for signing and backoff delays; null uses the SDK's (skew-corrected) clock and real delays.</param>
+    public SnsClient(
+        SnsClientOptions options,
+        AWSCredentials credentials,
+        HttpClient? httpClient = null,
+        ILogger<SnsClient>? logger = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(credentials);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAttempts, 1, nameof(options.MaxAttempts));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.AttemptTimeout, TimeSpan.Zero, nameof(options.AttemptTimeout));
+
+        _options = options;
+        _credentials = credentials;
+        Endpoint = ResolveEndpoint(options);
+        _ownsHttp = httpClient is null;
+        _http = httpClient ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            // Attempts have their own timeout; this one would also cut the retries short.
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _logger = logger ?? NullLogger<SnsClient>.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        _signer = new SnsRequestSigner(
+            SigningRegion(options),
+            timeProvider is null ? null : _ => timeProvider.GetUtcNow().UtcDateTime);
+    }
+
+    public Uri Endpoint { get; }
+
+    public async Task<string> CreateTopicAsync(string name, IReadOnlyDictionary<string, string>? tags, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var request = new SnsQueryRequest("CreateTopic")
+            .Add("Name", name)
+            .AddMap("Tags.member", tags, "Key", "Value");
+        var result = SnsResponseParser.ParseResult(request.Action, await SendAsync(request, ct).ConfigureAwait(false));
+        return SnsResponseParser.RequiredValue(request.Action, result, "TopicArn");
+    }
+
+    public async Task<string> SubscribeAsync(
+        string topicArn, string protocol, string endpoint, IReadOnlyDictionary<string, string> attributes, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topicArn);
+        ArgumentException.ThrowIfNullOrEmpty(protocol);
+        ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        ArgumentNullException.ThrowIfNull(attributes);
+        var request = new SnsQueryRequest("Subscribe")
+            .Add("TopicArn", topicArn)
+            .Add("Protocol", protocol)
+            .Add("Endpoint", endpoint)
+            .AddMap("Attributes.entry", attributes, "key", "value")
+            // Without it SNS may answer "pending confirmation" instead of an ARN that can be unsubscribed.
+            .Add("ReturnSubscriptionArn", "true");
+        var result = SnsResponseParser.ParseResult(request.Action, await SendAsync(request, ct).ConfigureAwait(false));
+        return SnsResponseParser.RequiredValue(request.Action, result, "SubscriptionArn");
+    }
+
+    public async Task UnsubscribeAsync(string subscriptionArn, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subscriptionArn);
+        var request = new SnsQueryRequest("Unsubscribe").Add("SubscriptionArn", subscriptionArn);
+        await SendAsync(request, ct).ConfigureAwait(false);
+    }
+
+    public async Task<string> PublishAsync(
+        string topicArn, string message, IReadOnlyDictionary<string, string> stringAttributes, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topicArn);
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(stringAttributes);
+        var request = new SnsQueryRequest("Publish")
+            .Add("TopicArn", topicArn)
+            .Add("Message", message)
+            .AddStringMessageAttributes(string.Empty, stringAttributes);
+        var result = SnsResponseParser.ParseResult(request.Action, await SendAsync(request, ct).ConfigureAwait(false));
+        return SnsResponseParser.RequiredValue(request.Action, result, "MessageId");
+    }
+
+    public async Task<SnsBatchResult> PublishBatchAsync(string topicArn, IReadOnlyList<SnsBatchEntry> entries, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topicArn);
+        ValidateBatch(entries);
+        var request = new SnsQueryRequest("PublishBatch").Add("TopicArn", topicArn);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var prefix = string.Create(CultureInfo.InvariantCulture, $"PublishBatchRequestEntries.member.{i + 1}.");
+            request.Add(prefix + "Id", entries[i].Id)
+                .Add(prefix + "Message", entries[i].Message)
+                .AddStringMessageAttributes(prefix, entries[i].StringAttributes);
+        }
+
+        var result = SnsResponseParser.ParseResult(request.Action, await SendAsync(request, ct).ConfigureAwait(false));
+        return SnsResponseParser.ParseBatch(request.Action, result);
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>> GetTopicAttributesAsync(string topicArn, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topicArn);
+        var request = new SnsQueryRequest("GetTopicAttributes").Add("TopicArn", topicArn);
+        var result = SnsResponseParser.ParseResult(request.Action, await SendAsync(request, ct).ConfigureAwait(false));
+        return SnsResponseParser.ParseAttributes(result);
+    }
+
+    public async Task SetTopicAttributesAsync(string topicArn, string name, string value, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topicArn);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(value);
+        var request = new SnsQueryRequest("SetTopicAttributes")
+            .Add("TopicArn", topicArn)
+            .Add("AttributeName", name)
+            .Add("AttributeValue", value);
+        await SendAsync(request, ct).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
+
+    internal static Uri ResolveEndpoint(SnsClientOptions options)
+    {
+        if (options.ServiceUrl is { } url)
+        {
+            if (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new ArgumentException($"The SNS service URL must be an absolute http or https URL, not '{url}'.", nameof(options));
+            }
+
+            return url;
+        }
+
+        var region = options.Region;
+        if (string.IsNullOrEmpty(region))
+        {
+            throw new ArgumentException("Either an SNS service URL or a region is required.", nameof(options));
+        }
+
+        // The region becomes part of a host name, so only region-shaped names are accepted.
+        if (!RegionPattern().IsMatch(region))
+        {
+            throw new ArgumentException($"'{region}' is not an AWS region name.", nameof(options));
+        }
+
+        var domain = region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
+        return new Uri($"https://sns.{region}.{domain}/");
+    }
+
+    private static string SigningRegion(SnsClientOptions options) =>
+        string.IsNullOrEmpty(options.Region) ? "us-east-1" : options.Region;
+
+    private static void ValidateBatch(IReadOnlyList<SnsBatchEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count is 0 or > MaxBatchEntries)
+        {
+            throw new ArgumentException($"A batch holds 1 to {MaxBatchEntries} entries, not {entries.Count}.", nameof(entries));
+        }
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            ArgumentNullException.ThrowIfNull(entry, nameof(entries));
+            if (entry.Id is null || !BatchIdPattern().IsMatch(entry.Id))
+            {
+                throw new ArgumentException($"Batch entry id '{entry.Id}' must be 1-80 characters of A-Z, a-z, 0-9, '-' and '_'.", nameof(entries));
+            }
+
+            if (!ids.Add(entry.Id))
+            {
+                throw new ArgumentException($"Batch entry id '{entry.Id}' appears more than once.", nameof(entries));
+            }
+
+            if (entry.Message is null)
+            {
+                throw new ArgumentException($"Batch entry '{entry.Id}' has no message.", nameof(entries));
+            }
+        }
+    }
+
+    /// <returns>The body of the successful response; actions without a result (Unsubscribe) ignore it.</returns>
+    private async Task<string> SendAsync(SnsQueryRequest request, CancellationToken ct)
+    {
+        var body = request.ToBody();
+        for (var attempt = 1; ; attempt++)
+        {
+            SnsException failure;
+            try
+            {
+                return await SendOnceAsync(request.Action, body, ct).ConfigureAwait(false);
+            }
+            catch (SnsException ex) when (ex.IsTransient)
+            {
+                failure = ex;
+            }
+            catch (HttpRequestException ex)
+            {
+                failure = new SnsException("NetworkError", $"SNS {request.Action} could not reach {Endpoint}: {ex.Message}", 0, true, null, ex);
+            }
+            catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+            {
+                failure = new SnsException("Timeout", $"SNS {request.Action} got no answer from {Endpoint} in time.", 0, true, null, ex);
+            }
+
+            if (attempt >= _options.MaxAttempts)
+            {
+                _logger.LogWarning("SNS {Action} failed with {Code} (HTTP {StatusCode}); giving up after {Attempts} attempts", request.Action, failure.Code, failure.StatusCode, attempt);
+                throw attempt == 1 ? failure : new SnsException(
+                    failure.Code,
+                    string.Create(CultureInfo.InvariantCulture, $"{failure.Message} (gave up after {attempt} attempts)"),
+                    failure.StatusCode,
+                    failure.IsTransient,
+                    failure.RequestId,
+                    failure.InnerException ?? failure);
+            }
+
+            var delay = Backoff.Delay(attempt);
+            _logger.LogWarning("SNS {Action} attempt {Attempt} of {MaxAttempts} failed with {Code} (HTTP {StatusCode}); retrying in {DelayMs} ms", request.Action, attempt, _options.MaxAttempts, failure.Code, failure.StatusCode, (int)delay.TotalMilliseconds);
+            await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<string> SendOnceAsync(string action, byte[] body, CancellationToken ct)
+    {
+        var credentials = await _credentials.GetCredentialsAsync().ConfigureAwait(false)
+            ?? throw new InvalidOperationException("The AWS credentials provider returned no credentials.");
+        var headers = _signer.Sign(Endpoint, body, credentials);
+
+        using var message = new HttpRequestMessage(HttpMethod.Post, Endpoint) { Content = new ByteArrayContent(body) };
+        foreach (var (name, value) in headers)
+        {
+            // Signed headers must go out byte for byte as signed, hence no validation or reformatting.
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                message.Content.Headers.TryAddWithoutValidation(name, value);
+            }
+            else if (name.Equals("Host", StringComparison.OrdinalIgnoreCase))
+            {
+                message.Headers.Host = value;
+            }
+            else
+            {
+                message.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        attemptCts.CancelAfter(_options.AttemptTimeout);
+        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, attemptCts.Token).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(attemptCts.Token).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw SnsResponseParser.ParseError(action, (int)response.StatusCode, response.ReasonPhrase, text);
+        }
+
+        return text;
+    }
+
+    [GeneratedRegex("^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$")]
+    private static partial Regex RegionPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,80}$")]
+    private static partial Regex BatchIdPattern();
+}

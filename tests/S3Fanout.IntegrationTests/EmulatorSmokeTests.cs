@@ -1,6 +1,7 @@
 using System.Net;
 using Amazon.S3.Model;
 using Amazon.SQS.Model;
+using S3Fanout.Shared.Aws.Sns;
 using S3Fanout.TestSupport;
 using Xunit;
 
@@ -44,6 +45,25 @@ public sealed class EmulatorSmokeTests(EmulatorFixture emulator)
         }, s_deadline, "the message on " + queue.Name);
 
         Assert.Equal("hello", message.Body);
+    }
+
+    [Fact]
+    public async Task Sns_topic_delivers_raw_to_a_subscribed_queue()
+    {
+        using var sns = new SnsClient(new SnsClientOptions { ServiceUrl = emulator.Endpoint, Region = emulator.Region }, emulator.Credentials);
+        var topicArn = await sns.CreateTopicAsync(emulator.UniqueName("smoke"), tags: null, CancellationToken.None);
+        var queue = await emulator.CreateQueueAsync("smoke-sub");
+        await sns.SubscribeAsync(topicArn, "sqs", queue.Arn, new Dictionary<string, string> { ["RawMessageDelivery"] = "true" }, CancellationToken.None);
+
+        await sns.PublishAsync(topicArn, "{\"hello\":1}", new Dictionary<string, string>(), CancellationToken.None);
+        var message = await Poll.ForValueAsync(async () =>
+        {
+            var received = await emulator.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queue.Url, WaitTimeSeconds = 1 });
+            return received.Messages?.FirstOrDefault();
+        }, s_deadline, "the published message on " + queue.Name);
+
+        Assert.StartsWith($"arn:aws:sns:{emulator.Region}:", topicArn, StringComparison.Ordinal);
+        Assert.Equal("{\"hello\":1}", message.Body);
     }
 
     [Fact]

@@ -1,1 +1,1 @@
-return 0;
+return await S3Fanout.Subscriber.SubscribeCommand.RunAsync(args).ConfigureAwait(false);

@@ -63,10 +63,13 @@ internal sealed class StdinSegmenter(
                 TotalBytes += n;
                 await AppendAsync(chunk.AsMemory(0, n), ct).ConfigureAwait(false);
             }
-            if (_current is { Length: > 0 } || SegmentCount == 0)
+            if (_current is null && SegmentCount == 0)
             {
                 // An empty stream is stored as one empty segment, so `cat 0*` and s3pipe2 readers still work.
                 await StartSegmentAsync(ct).ConfigureAwait(false);
+            }
+            if (_current is not null)
+            {
                 await SealAsync(ct).ConfigureAwait(false);
             }
             StreamSha256 = Convert.ToHexStringLower(_sha256.GetHashAndReset());

@@ -24,9 +24,6 @@ internal sealed class SegmentUploader(
     PublisherOptions options,
     ILogger<SegmentUploader> logger)
 {
-    public const string ChecksumMetadata = "s3fanout-crc64nvme";
-    public const string OffsetMetadata = "s3fanout-offset";
-
     public async Task RunAsync(CancellationToken ct)
     {
         logger.LogInformation("Uploader started with {Workers} workers", options.Workers);
@@ -97,8 +94,8 @@ internal sealed class SegmentUploader(
             MD5Digest = Convert.ToBase64String(md5),
             ContentType = "application/octet-stream",
         };
-        request.Metadata[ChecksumMetadata] = info.Checksum;
-        request.Metadata[OffsetMetadata] = info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        request.Metadata[MetadataNames.Checksum] = info.Checksum;
+        request.Metadata[MetadataNames.Offset] = info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (options.Sse is not null)
         {
             request.ServerSideEncryptionMethod = options.Sse;

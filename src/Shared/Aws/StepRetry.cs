@@ -56,6 +56,10 @@ internal sealed class StepRetry
         {
             return f.ExitCode is ExitCodes.Transfer or ExitCodes.Integrity or ExitCodes.Unreachable;
         }
+        if (AwsErrors.IsNotFound(e))
+        {
+            return false;
+        }
         var code = AwsErrors.ErrorCode(e);
         return code is not ("NoSuchBucket" or "AccessDenied" or "InvalidAccessKeyId" or "SignatureDoesNotMatch"
             or "AuthorizationError" or "InvalidClientTokenId" or "ExpiredToken");

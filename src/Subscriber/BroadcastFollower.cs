@@ -1,0 +1,64 @@
+using System.Threading.Channels;
+using Amazon.S3;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared.Archive;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Buffers;
+using S3Fanout.Shared.Pipeline;
+using S3Fanout.Subscriber.Fetching;
+using S3Fanout.Subscriber.Tracking;
+using S3Fanout.Subscriber.Writing;
+
+namespace S3Fanout.Subscriber;
+
+internal sealed record FollowResult(long Bytes, long Segments, string Sha256, TimeSpan Elapsed);
+
+/// <summary>
+/// Follows one broadcast into one sink: planner → fetchers → reorder window → ordered writer, with the watcher
+/// (manifest polls, stall and wait timeouts) and any notification source running beside them until the writer
+/// has verified the whole stream. The first failure cancels everything.
+/// </summary>
+internal sealed class BroadcastFollower(
+    IAmazonS3 s3,
+    BroadcastTracker tracker,
+    ManifestStore manifests,
+    SubscriberOptions options,
+    bool notificationsExpected,
+    ILoggerFactory loggers,
+    TimeProvider time)
+{
+    public async Task<FollowResult> RunAsync(Stream sink, IReadOnlyList<Func<CancellationToken, Task>> notificationSources, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        using var window = new ReorderWindow(options.Workers + 1);
+        using var buffers = new SegmentBufferFactory(options.StagingPath, "subscribe");
+        var jobs = Channel.CreateBounded<long>(new BoundedChannelOptions(options.Workers) { SingleWriter = true });
+        var retry = new StepRetry(options.Tries, loggers.CreateLogger<SegmentFetcher>());
+        var planner = new FetchPlanner(tracker, window, jobs.Writer, loggers.CreateLogger<FetchPlanner>());
+        var fetcher = new SegmentFetcher(jobs.Reader, window, tracker, s3, buffers, retry, options, time, loggers.CreateLogger<SegmentFetcher>());
+        var writer = new OrderedWriter(window, tracker, sink, loggers.CreateLogger<OrderedWriter>());
+        var watcher = new BroadcastWatcher(tracker, manifests, options, notificationsExpected, time, loggers.CreateLogger<BroadcastWatcher>());
+
+        using var done = new CancellationTokenSource();
+        var background = notificationSources.Append(watcher.RunAsync).Select(stage => UntilDone(stage, done.Token));
+        await StageGroup.RunAsync(ct, [planner.RunAsync, fetcher.RunAsync, async t =>
+        {
+            await writer.RunAsync(t).ConfigureAwait(false);
+            await done.CancelAsync().ConfigureAwait(false);
+        }, .. background]).ConfigureAwait(false);
+        return new FollowResult(writer.BytesWritten, writer.SegmentsWritten, writer.StreamSha256!, time.GetElapsedTime(started));
+    }
+
+    /// <summary>Background stages run until the stream is written, then stop quietly.</summary>
+    private static Func<CancellationToken, Task> UntilDone(Func<CancellationToken, Task> stage, CancellationToken done) => async ct =>
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, done);
+        try
+        {
+            await stage(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (done.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+        }
+    };
+}

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using Amazon.SQS;
+using Amazon.SQS.Model;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Protocol;
+
+namespace S3Fanout.Subscriber.Notifications;
+
+/// <summary>
+/// Long-polls the subscriber's queue and hands each valid notification to <paramref name="deliver"/>.
+/// Messages are deleted as soon as they are read: a lost one costs only latency, since the manifest covers it.
+/// Receive errors are logged and retried; they never end the subscriber.
+/// </summary>
+internal sealed class NotificationReceiver(
+    IAmazonSQS sqs,
+    string queueUrl,
+    string bucket,
+    Func<Notification, bool> deliver,
+    ILogger<NotificationReceiver> logger)
+{
+    public async Task RunAsync(CancellationToken ct)
+    {
+        logger.LogInformation("Receiving notifications from {Queue}", queueUrl);
+        for (var failures = 0; ; )
+        {
+            ReceiveMessageResponse response;
+            try
+            {
+                response = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest
+                {
+                    QueueUrl = queueUrl,
+                    MaxNumberOfMessages = 10,
+                    WaitTimeSeconds = 20,
+                    MessageAttributeNames = ["All"],
+                }, ct).ConfigureAwait(false);
+                failures = 0;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                failures++;
+                logger.LogWarning("Receiving notifications failed ({Failures} in a row): {Error}", failures, AwsErrors.Describe(e));
+                await Task.Delay(Backoff.Delay(Math.Min(failures, 8)) + TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
+                continue;
+            }
+            var messages = response.Messages ?? [];
+            foreach (var message in messages)
+            {
+                Handle(message.Body ?? "");
+            }
+            if (messages.Count > 0)
+            {
+                await DeleteAsync(messages, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void Handle(string body)
+    {
+        if (!NotificationCodec.TryParse(Unwrap(body), out var notification, out var reason))
+        {
+            logger.LogWarning("Ignoring a message on {Queue}: {Reason}", queueUrl, reason);
+            return;
+        }
+        if (notification.Bucket != bucket)
+        {
+            logger.LogWarning("Ignoring a notification for bucket {Bucket}: this subscriber follows {Expected}", notification.Bucket, bucket);
+            return;
+        }
+        if (!deliver(notification))
+        {
+            logger.LogDebug("Notification for another broadcast {Broadcast} ignored", notification.Broadcast);
+        }
+    }
+
+    /// <summary>Without raw delivery SNS wraps the message in an envelope; accept both.</summary>
+    private static string Unwrap(string body)
+    {
+        if (!body.Contains("\"TopicArn\"", StringComparison.Ordinal))
+        {
+            return body;
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.TryGetProperty("Type", out var type) && type.GetString() == "Notification"
+                && doc.RootElement.TryGetProperty("Message", out var inner) && inner.GetString() is { } text
+                ? text
+                : body;
+        }
+        catch (JsonException)
+        {
+            return body;
+        }
+    }
+
+    private async Task DeleteAsync(List<Message> messages, CancellationToken ct)
+    {
+        try
+        {
+            await sqs.DeleteMessageBatchAsync(new DeleteMessageBatchRequest
+            {
+                QueueUrl = queueUrl,
+                Entries = messages.Select((m, i) => new DeleteMessageBatchRequestEntry { Id = i.ToString(System.Globalization.CultureInfo.InvariantCulture), ReceiptHandle = m.ReceiptHandle }).ToList(),
+            }, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Undeleted messages come back after the visibility timeout as duplicates, which are harmless.
+            logger.LogDebug("Deleting received messages failed: {Error}", AwsErrors.Describe(e));
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using S3Fanout.Shared;
+using S3Fanout.Shared.Archive;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Aws.Sns;
+using S3Fanout.Shared.Cli;
+using S3Fanout.Shared.Notifications;
+using S3Fanout.Shared.Protocol;
+using S3Fanout.Subscriber.Notifications;
+using S3Fanout.Subscriber.Tracking;
+
+namespace S3Fanout.Subscriber;
+
+/// <summary>The <c>s3fanout-subscribe</c> command line: one broadcast to stdout or a file.</summary>
+internal static class SubscribeCommand
+{
+    public static Task<int> RunAsync(string[] args)
+    {
+        var common = new CommonOptions();
+        var url = new Argument<string>("url") { Description = "the broadcast to follow: s3://bucket/name" };
+        var output = new Option<string?>("-o", "--output") { Description = "write to FILE (renamed into place only after the stream verified) instead of stdout", HelpName = "FILE" };
+        var wait = new Option<TimeSpan>("--wait") { Description = "how long to wait for a broadcast that has not started", DefaultValueFactory = _ => TimeSpan.FromSeconds(60), CustomParser = Durations.Parse, HelpName = "DURATION" };
+        var stall = new Option<TimeSpan>("--stall-timeout") { Description = "fail when the publisher sends no heartbeat and no data for this long", DefaultValueFactory = _ => TimeSpan.FromSeconds(60), CustomParser = Durations.Parse, HelpName = "DURATION" };
+        var poll = new Option<TimeSpan>("--poll-interval") { Description = "read the manifest after this long without notifications", DefaultValueFactory = _ => TimeSpan.FromSeconds(5), CustomParser = Durations.Parse, HelpName = "DURATION" };
+        var notify = new Option<string>("--notify") { Description = "auto (as the manifest says, else sns), sns, sqs or none (follow the manifest only)", DefaultValueFactory = _ => "auto" };
+        notify.AcceptOnlyFromAmong("auto", "sns", "sqs", "none");
+        var topic = new Option<string?>("--topic") { Description = "SNS topic name or ARN (default: s3fanout-<bucket>)", HelpName = "NAME|ARN" };
+
+        var root = new RootCommand("Receive a broadcast from S3, in order and verified, while it is still being published.\n\nExamples:\n  s3fanout-subscribe s3://bucket/nightly/data.tar | tar x -C /srv/mirror\n  s3fanout-subscribe -n 8 s3://bucket/dumps/mydb | psql mydb\n  s3fanout-subscribe -o app.log s3://bucket/logs/app");
+        common.AddTo(root);
+        foreach (var option in new Option[] { output, wait, stall, poll, notify, topic })
+        {
+            root.Options.Add(option);
+        }
+        root.Arguments.Add(url);
+
+        return CliHost.RunAsync(root, S3pipe2Compat.DropVerb(args, "from"), async (parse, loggers, ct) =>
+        {
+            var options = new SubscriberOptions
+            {
+                Location = BroadcastLocation.Parse(S3pipe2Compat.NormalizeUrl(parse.GetRequiredValue(url))),
+                Workers = parse.GetValue(common.Workers),
+                Tries = parse.GetValue(common.Tries),
+                StagingPath = parse.GetValue(common.Staging),
+                OutputFile = parse.GetValue(output),
+                Wait = parse.GetValue(wait),
+                StallTimeout = parse.GetValue(stall),
+                PollInterval = parse.GetValue(poll),
+                Notify = parse.GetValue(notify)!,
+                Topic = parse.GetValue(topic),
+            };
+            options.Validate();
+            if (options.OutputFile is null && !Console.IsOutputRedirected)
+            {
+                throw new UsageException("stdout is a terminal; pipe the output somewhere (| tar x, > file) or give -o FILE");
+            }
+            var settings = common.ToAwsSettings(parse);
+            var logger = loggers.CreateLogger("s3fanout-subscribe");
+            if (settings.AccessKey is not null)
+            {
+                logger.LogWarning("Keys given with -a/-s are visible to other users of this machine; prefer AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile");
+            }
+            using var aws = AwsConnection.Open(settings);
+            using var sns = new SnsClient(new SnsClientOptions { ServiceUrl = settings.EndpointUrl, Region = aws.Region.SystemName, MaxAttempts = options.Tries }, aws.Credentials, logger: loggers.CreateLogger<SnsClient>());
+            var result = await FollowAsync(options, aws, sns, loggers, ct).ConfigureAwait(false);
+            logger.LogInformation("Received {Bytes} bytes in {Segments} segments from {Broadcast} in {Elapsed} ({Rate:F1} MiB/s), sha256 {Sha256}",
+                result.Bytes, result.Segments, options.Location, result.Elapsed, result.Bytes / 1048576.0 / Math.Max(result.Elapsed.TotalSeconds, 0.001), result.Sha256);
+            return ExitCodes.Ok;
+        }, common.Verbose);
+    }
+
+    private static async Task<FollowResult> FollowAsync(SubscriberOptions options, AwsConnection aws, ISnsClient sns, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var location = options.Location;
+        var manifests = new ManifestStore(aws.S3, location);
+        using var tracker = new BroadcastTracker(location, TimeProvider.System, loggers.CreateLogger<BroadcastTracker>());
+        var manifest = await ReadManifestAsync(manifests, ct).ConfigureAwait(false);
+        if (manifest is not null)
+        {
+            tracker.ApplyManifest(manifest);
+        }
+
+        QueueSubscription? subscription = null;
+        var sources = new List<Func<CancellationToken, Task>>();
+        var mode = options.Notify == "auto" ? manifest?.Notify ?? "sns" : options.Notify;
+        try
+        {
+            if (manifest is { State: BroadcastState.Complete })
+            {
+                // A finished broadcast is a plain parallel download, checked against the publisher's checksum index.
+                if (await manifests.TryReadChecksumsAsync(ct).ConfigureAwait(false) is { } checksums)
+                {
+                    tracker.ApplyChecksums(checksums);
+                }
+            }
+            else if (mode is "sns" or "sqs" && manifest is not { IsLegacy: true })
+            {
+                subscription = await SubscribeAsync(options, aws, mode == "sns" ? sns : null, loggers, ct).ConfigureAwait(false);
+                var receiver = new NotificationReceiver(aws.Sqs, subscription.QueueUrl, location.Bucket,
+                    n =>
+                    {
+                        if (n.Broadcast != location.Prefix)
+                        {
+                            return false;
+                        }
+                        tracker.Apply(n);
+                        return true;
+                    },
+                    loggers.CreateLogger<NotificationReceiver>());
+                sources.Add(receiver.RunAsync);
+                // Anything stored between the first manifest read and the subscription is caught here.
+                if (await ReadManifestAsync(manifests, ct).ConfigureAwait(false) is { } again)
+                {
+                    tracker.ApplyManifest(again);
+                }
+            }
+            var follower = new BroadcastFollower(aws.S3, tracker, manifests, options, subscription is not null, loggers, TimeProvider.System);
+            return await WriteAsync(options, follower, sources, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (subscription is not null)
+            {
+                await subscription.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<Manifest?> ReadManifestAsync(ManifestStore manifests, CancellationToken ct)
+    {
+        try
+        {
+            return await manifests.TryReadAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not FatalException and not OperationCanceledException)
+        {
+            throw AwsErrors.ToFatal(e, $"cannot read {manifests.Location}");
+        }
+    }
+
+    private static async Task<QueueSubscription> SubscribeAsync(SubscriberOptions options, AwsConnection aws, ISnsClient? sns, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var logger = loggers.CreateLogger<QueueSubscription>();
+        var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
+        var filter = QueueSubscription.FilterFor(options.Location.Prefix, isPrefix: false);
+        try
+        {
+            return await QueueSubscription.CreateAsync(aws.Sqs, sns, options.Location.Bucket, topic, filter, options.Location.Prefix, logger, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (sns is not null && e is SnsException && AwsErrors.ToFatal(e, "").ExitCode != ExitCodes.Unreachable)
+        {
+            logger.LogWarning("Cannot subscribe to SNS topic {Topic} ({Error}); using the subscriber queue only (for --notify sqs publishers) and the manifest", topic, AwsErrors.Describe(e));
+            return await QueueSubscription.CreateAsync(aws.Sqs, null, options.Location.Bucket, null, filter, options.Location.Prefix, logger, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw AwsErrors.ToFatal(e, "cannot create the subscriber queue");
+        }
+    }
+
+    private static async Task<FollowResult> WriteAsync(SubscriberOptions options, BroadcastFollower follower, List<Func<CancellationToken, Task>> sources, CancellationToken ct)
+    {
+        if (options.OutputFile is null)
+        {
+            await using var stdout = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            return await follower.RunAsync(stdout, sources, ct).ConfigureAwait(false);
+        }
+        var partial = options.OutputFile + ".partial";
+        FileStream file;
+        try
+        {
+            file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.Read, 1024 * 1024);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FatalException(ExitCodes.LocalIo, $"cannot write '{partial}': {e.Message}", e);
+        }
+        FollowResult result;
+        await using (file)
+        {
+            result = await follower.RunAsync(file, sources, ct).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(partial, options.OutputFile, overwrite: true);
+        return result;
+    }
+}

@@ -1,0 +1,40 @@
+using S3Fanout.Shared;
+using S3Fanout.Shared.Protocol;
+
+namespace S3Fanout.Subscriber;
+
+/// <summary>Everything a subscriber was asked to do, validated before any AWS call.</summary>
+internal sealed record SubscriberOptions
+{
+    public required BroadcastLocation Location { get; init; }
+    public int Workers { get; init; } = 4;
+    public int Tries { get; init; } = 5;
+    public string? StagingPath { get; init; }
+    public string? OutputFile { get; init; }
+    public TimeSpan Wait { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long without news before the manifest is read, while notifications are expected.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Manifest polling interval when there are no notifications (--notify none, s3pipe2 archives, waiting to start).</summary>
+    public TimeSpan FastPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>auto, sns, sqs or none.</summary>
+    public string Notify { get; init; } = "auto";
+    public string? Topic { get; init; }
+
+    public void Validate()
+    {
+        static void Check(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new UsageException(message);
+            }
+        }
+        Check(Workers is >= 1 and <= 64, $"-n must be 1-64, got {Workers}");
+        Check(Tries is >= 1 and <= 100, $"-t must be 1-100, got {Tries}");
+        Check(Wait >= TimeSpan.Zero && Wait <= TimeSpan.FromDays(7), $"--wait must be 0s-7d, got {Wait}");
+        Check(StallTimeout >= TimeSpan.FromSeconds(1) && StallTimeout <= TimeSpan.FromDays(1), $"--stall-timeout must be 1s-1d, got {StallTimeout}");
+        Check(PollInterval >= TimeSpan.FromMilliseconds(100) && PollInterval <= TimeSpan.FromMinutes(10), $"--poll-interval must be 100ms-10m, got {PollInterval}");
+        Check(OutputFile is null || !Directory.Exists(OutputFile), $"-o '{OutputFile}' is a directory");
+    }
+}

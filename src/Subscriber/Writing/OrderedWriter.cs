@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared;
+using S3Fanout.Subscriber.Tracking;
+
+namespace S3Fanout.Subscriber.Writing;
+
+/// <summary>
+/// Writes verified segments to the sink strictly in order, checks that each starts where the previous ended,
+/// and at the end checks the byte count and the whole-stream SHA-256 against what the publisher recorded.
+/// </summary>
+internal sealed class OrderedWriter(ReorderWindow window, BroadcastTracker tracker, Stream sink, ILogger<OrderedWriter> logger, long startOffset = 0, IncrementalHash? resumedHash = null)
+{
+    private readonly IncrementalHash _sha256 = resumedHash ?? IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public long BytesWritten { get; private set; } = startOffset;
+
+    public long SegmentsWritten { get; private set; }
+
+    public string? StreamSha256 { get; private set; }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        logger.LogInformation("Writer started for {Broadcast}", tracker.Location);
+        while (true)
+        {
+            var segment = await window.TakeNextAsync(ct).ConfigureAwait(false);
+            if (segment.IsEnd)
+            {
+                break;
+            }
+            using (segment.Buffer)
+            {
+                if (segment.Info is { } info && info.Offset != BytesWritten)
+                {
+                    throw new FatalException(ExitCodes.Integrity,
+                        $"segment {segment.Index} claims offset {info.Offset} but {BytesWritten} bytes came before it; refusing to write it");
+                }
+                segment.Buffer!.ForEachChunk(chunk => _sha256.AppendData(chunk));
+                try
+                {
+                    await segment.Buffer.CopyToAsync(sink, ct).ConfigureAwait(false);
+                }
+                catch (IOException e)
+                {
+                    throw new FatalException(ExitCodes.LocalIo, $"writing the output failed after {BytesWritten} bytes: {e.Message}", e);
+                }
+                BytesWritten += segment.Buffer.Length;
+                SegmentsWritten++;
+            }
+            logger.LogInformation("Wrote segment {SegmentIndex} ({Bytes} bytes so far)", segment.Index, BytesWritten);
+            window.Advance();
+            tracker.NoteNews();
+        }
+        await FlushAsync(ct).ConfigureAwait(false);
+        Verify();
+    }
+
+    private async Task FlushAsync(CancellationToken ct)
+    {
+        try
+        {
+            await sink.FlushAsync(ct).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new FatalException(ExitCodes.LocalIo, $"writing the output failed after {BytesWritten} bytes: {e.Message}", e);
+        }
+    }
+
+    private void Verify()
+    {
+        var final = tracker.Final ?? throw new InvalidOperationException("the stream ended without a final count");
+        StreamSha256 = Convert.ToHexStringLower(_sha256.GetHashAndReset());
+        if (BytesWritten != final.Bytes)
+        {
+            throw new FatalException(ExitCodes.Integrity, $"the stream has {BytesWritten} bytes but the publisher recorded {final.Bytes}");
+        }
+        if (final.Sha256 is not null && !string.Equals(final.Sha256, StreamSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FatalException(ExitCodes.Integrity, $"stream SHA-256 {StreamSha256} does not match the publisher's {final.Sha256}");
+        }
+        logger.LogInformation("Stream verified: {Bytes} bytes, sha256 {Sha256}", BytesWritten, StreamSha256);
+    }
+}

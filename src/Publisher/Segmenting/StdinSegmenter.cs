@@ -53,7 +53,9 @@ internal sealed class StdinSegmenter(
                         continue;
                     }
                 }
-                var n = await pending.ConfigureAwait(false);
+                // A read from a pipe or terminal does not observe the token, so an idle producer would keep
+                // SIGINT/SIGTERM waiting until it writes again or closes; stop waiting for it instead.
+                var n = await pending.WaitAsync(ct).ConfigureAwait(false);
                 pending = null;
                 if (n == 0)
                 {

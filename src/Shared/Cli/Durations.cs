@@ -18,7 +18,7 @@ internal static class Durations
             _ when t.EndsWith('h') => (t[..^1], 3600),
             _ => (t, 1),
         };
-        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) || double.IsInfinity(n * scale) || n * scale > 1e7)
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) || !double.IsFinite(n * scale) || n * scale > 1e7)
         {
             return false;
         }

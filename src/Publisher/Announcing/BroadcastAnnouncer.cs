@@ -56,13 +56,16 @@ internal sealed class BroadcastAnnouncer(
     public async Task RunAsync(CancellationToken ct)
     {
         logger.LogInformation("Announcer started for {Broadcast}", manifests.Location);
+        Task<bool>? ready = null;
         while (true)
         {
-            var wait = WaitTime();
-            var ready = stored.WaitToReadAsync(ct).AsTask();
-            if (await Task.WhenAny(ready, Task.Delay(wait, time, ct)).ConfigureAwait(false) == ready)
+            // One wait for input stays pending across ticks, so timers never pile up readers on the channel.
+            ready ??= stored.WaitToReadAsync(ct).AsTask();
+            if (await Task.WhenAny(ready, Task.Delay(WaitTime(), time, ct)).ConfigureAwait(false) == ready)
             {
-                if (!await ready.ConfigureAwait(false))
+                var more = await ready.ConfigureAwait(false);
+                ready = null;
+                if (!more)
                 {
                     break;
                 }

@@ -46,7 +46,7 @@ internal sealed class StdinSegmenter(
                 if (_current is { Length: > 0 })
                 {
                     var left = options.FlushInterval - time.GetElapsedTime(_currentStartedAt);
-                    if (left <= TimeSpan.Zero || await Task.WhenAny(pending, Task.Delay(left, time, ct)).ConfigureAwait(false) != pending)
+                    if (left <= TimeSpan.Zero || !await ReadsBeforeAsync(pending, left, ct).ConfigureAwait(false))
                     {
                         ct.ThrowIfCancellationRequested();
                         await SealAsync(ct).ConfigureAwait(false);
@@ -88,6 +88,15 @@ internal sealed class StdinSegmenter(
             }
             throw;
         }
+    }
+
+    /// <summary>True when <paramref name="pending"/> finished within <paramref name="limit"/>; the timer is dropped either way.</summary>
+    private async Task<bool> ReadsBeforeAsync(Task<int> pending, TimeSpan limit, CancellationToken ct)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var first = await Task.WhenAny(pending, Task.Delay(limit, time, timer.Token)).ConfigureAwait(false);
+        await timer.CancelAsync().ConfigureAwait(false);
+        return first == pending;
     }
 
     private async Task<int> ReadAsync(byte[] chunk, CancellationToken ct) =>

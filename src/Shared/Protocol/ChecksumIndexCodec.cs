@@ -10,6 +10,8 @@ namespace S3Fanout.Shared.Protocol;
 /// </summary>
 internal static class ChecksumIndexCodec
 {
+    private const long MaxSegmentBytes = 5L * 1024 * 1024 * 1024;
+
     public static string Format(IEnumerable<SegmentInfo> segments)
     {
         var sb = new StringBuilder();
@@ -37,6 +39,7 @@ internal static class ChecksumIndexCodec
                 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index)
                 || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var offset)
                 || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size)
+                || size > MaxSegmentBytes
                 || !SegmentChecksum.IsWellFormed(parts[3]))
             {
                 throw new ManifestException($".checksums has a malformed line '{(line.Length > 60 ? line[..60] : line)}'");
@@ -45,7 +48,7 @@ internal static class ChecksumIndexCodec
             {
                 throw new ManifestException($".checksums line for segment {index} is out of sequence");
             }
-            expectedOffset = checked(offset + size);
+            expectedOffset = offset + size; // cannot overflow: offset was reached by adding sizes of at most 5 GiB
             result.Add(new SegmentInfo(index, offset, size, parts[3]));
         }
         return result;

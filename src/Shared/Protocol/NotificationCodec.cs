@@ -71,6 +71,7 @@ internal static class NotificationCodec
             SegmentReady s when s.Key != KeyLayout.SegmentKey(s.Broadcast, s.Index) => $"segment {s.Index} names key '{s.Key}' outside the layout",
             EndOfStream e when e.Segments is < 0 or > KeyLayout.MaxIndex || e.Bytes < 0 => "end-of-stream has impossible counts",
             EndOfStream e when e.Sha256 is not { Length: 64 } || !e.Sha256.All(Uri.IsHexDigit) => "end-of-stream has a malformed sha256",
+            BroadcastAborted a when string.IsNullOrWhiteSpace(a.Reason) => "abort notification gives no reason",
             Heartbeat h when h.StoredSegments < 0 || h.StoredBytes < 0 => "heartbeat has impossible counts",
             _ => "",
         };

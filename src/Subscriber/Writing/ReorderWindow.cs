@@ -78,6 +78,11 @@ internal sealed class ReorderWindow(int capacity, long firstIndex = 1) : IDispos
     {
         lock (_gate)
         {
+            // A copy of the segment just written may have been parked while it was being written.
+            if (_parked.Remove(_next, out var stale))
+            {
+                stale.Buffer?.Dispose();
+            }
             _next++;
             if (_parked.ContainsKey(_next))
             {

@@ -36,7 +36,14 @@ internal static class SubscribeCommand
         }
         root.Arguments.Add(url);
 
-        return CliHost.RunAsync(root, S3pipe2Compat.DropVerb(args, "from"), async (parse, loggers, ct) =>
+        // Subcommands register here; the root itself follows one broadcast.
+        var handlers = new Dictionary<Command, Func<ParseResult, ILoggerFactory, CancellationToken, Task<int>>>();
+        Subcommands.AddTo(root, common, handlers);
+
+        return CliHost.RunAsync(root, S3pipe2Compat.DropVerb(args, "from"), (parse, loggers, ct) =>
+            handlers.TryGetValue(parse.CommandResult.Command, out var handler) ? handler(parse, loggers, ct) : FollowOneAsync(parse, loggers, ct), common.Verbose);
+
+        async Task<int> FollowOneAsync(ParseResult parse, ILoggerFactory loggers, CancellationToken ct)
         {
             var options = new SubscriberOptions
             {
@@ -68,7 +75,7 @@ internal static class SubscribeCommand
             logger.LogInformation("Received {Bytes} bytes in {Segments} segments from {Broadcast} in {Elapsed} ({Rate:F1} MiB/s), sha256 {Sha256}",
                 result.Bytes, result.Segments, options.Location, result.Elapsed, result.Bytes / 1048576.0 / Math.Max(result.Elapsed.TotalSeconds, 0.001), result.Sha256);
             return ExitCodes.Ok;
-        }, common.Verbose);
+        }
     }
 
     private static async Task<FollowResult> FollowAsync(SubscriberOptions options, AwsConnection aws, ISnsClient sns, ILoggerFactory loggers, CancellationToken ct)

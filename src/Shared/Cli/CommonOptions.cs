@@ -39,6 +39,8 @@ internal sealed class CommonOptions
     {
         foreach (var option in new Option[] { AccessKey, SecretKey, Region, SegmentMiB, BufferKb, Staging, Workers, Tries, Verbose, EndpointUrl })
         {
+            // Recursive, so subcommands (serve, ls, verify, …) take the same AWS and transfer options.
+            option.Recursive = true;
             command.Options.Add(option);
         }
     }

@@ -73,10 +73,13 @@ internal static class PublishCommand
             }
             using var aws = AwsConnection.Open(settings);
             using var sns = new SnsClient(new SnsClientOptions { ServiceUrl = settings.EndpointUrl, Region = aws.Region.SystemName, MaxAttempts = options.Tries }, aws.Credentials, logger: loggers.CreateLogger<SnsClient>());
-            var sink = await OpenSinkAsync(options, aws, sns, ct).ConfigureAwait(false);
+            var sink = new DeferredSink(c => OpenSinkAsync(options, aws, sns, c));
+            var coordinator = new PublishCoordinator(aws.S3, sink, options, loggers, TimeProvider.System);
+            await coordinator.CheckDestinationAsync(ct).ConfigureAwait(false);
+            await sink.OpenAsync(ct).ConfigureAwait(false);
 
             await using var stdin = new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
-            var result = await new PublishCoordinator(aws.S3, sink, options, loggers, TimeProvider.System).RunAsync(stdin, ct).ConfigureAwait(false);
+            var result = await coordinator.RunAsync(stdin, ct).ConfigureAwait(false);
             logger.LogInformation("Published {Bytes} bytes in {Segments} segments to {Broadcast} in {Elapsed} ({Rate:F1} MiB/s), sha256 {Sha256}",
                 result.Bytes, result.Segments, options.Location, result.Elapsed, result.Bytes / 1048576.0 / Math.Max(result.Elapsed.TotalSeconds, 0.001), result.Sha256);
             return ExitCodes.Ok;

@@ -34,7 +34,6 @@ internal sealed class PublishCoordinator(
     {
         var started = time.GetTimestamp();
         var retry = new StepRetry(options.Tries, _logger);
-        await CheckDestinationAsync(ct).ConfigureAwait(false);
 
         var manifests = new ManifestStore(s3, options.Location, options.Sse);
         using var slots = new SegmentSlots(options.Workers + 1);
@@ -67,8 +66,8 @@ internal sealed class PublishCoordinator(
         return new PublishResult(segmenter.TotalBytes, segmenter.SegmentCount, segmenter.StreamSha256, time.GetElapsedTime(started));
     }
 
-    /// <summary>Refuses a prefix that already holds objects, as s3pipe2 does, unless --force (which deletes them first).</summary>
-    private async Task CheckDestinationAsync(CancellationToken ct)
+    /// <summary>Called before anything is created. Refuses a prefix that already holds objects, as s3pipe2 does, unless --force (which deletes them first).</summary>
+    public async Task CheckDestinationAsync(CancellationToken ct)
     {
         var location = options.Location;
         ListObjectsV2Response listing;

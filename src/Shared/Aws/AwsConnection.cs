@@ -46,8 +46,7 @@ internal sealed class AwsConnection : IDisposable
             catch (AmazonClientException e)
             {
                 throw new FatalException(ExitCodes.Access,
-                    "no AWS credentials found (tried environment variables, AWS_PROFILE/default profile in ~/.aws, SSO, web identity, container and instance roles): "
-                    + OneLine(e.Message), e);
+                    "no AWS credentials found: tried the environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the AWS_PROFILE or default profile in ~/.aws/credentials and ~/.aws/config (including SSO), web identity, and container and instance roles", e);
             }
         }
         return new AwsConnection(settings, credentials, region);

@@ -19,7 +19,7 @@ internal static class CliHost
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"{name}: {parse.Errors[0].Message} (see {name} --help)").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"{name}: {FirstError(parse)} (see {name} --help)").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         if (IsHelpOrVersion(parse))
@@ -64,6 +64,16 @@ internal static class CliHost
             }
             return signal != 0 ? signal : code;
         }
+    }
+
+    /// <summary>
+    /// An unknown option before the URL is taken as the URL's value, which makes the parser complain about the real URL;
+    /// name the unknown option instead.
+    /// </summary>
+    private static string FirstError(ParseResult parse)
+    {
+        var bogus = parse.Tokens.FirstOrDefault(t => t.Type == System.CommandLine.Parsing.TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-' && !char.IsDigit(t.Value[1]));
+        return bogus is not null ? $"unknown option '{bogus.Value}'" : parse.Errors[0].Message;
     }
 
     private static bool IsHelpOrVersion(ParseResult parse) =>

@@ -240,7 +240,7 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
 
             if (attempt >= _options.MaxAttempts)
             {
-                _logger.LogWarning("SNS {Action} failed with {Code} (HTTP {StatusCode}); giving up after {Attempts} attempts", request.Action, failure.Code, failure.StatusCode, attempt);
+                _logger.LogInformation("SNS {Action} failed with {Code} (HTTP {StatusCode}); giving up after {Attempts} attempts", request.Action, failure.Code, failure.StatusCode, attempt);
                 throw attempt == 1 ? failure : new SnsException(
                     failure.Code,
                     string.Create(CultureInfo.InvariantCulture, $"{failure.Message} (gave up after {attempt} attempts)"),
@@ -251,7 +251,7 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
             }
 
             var delay = Backoff.Delay(attempt);
-            _logger.LogWarning("SNS {Action} attempt {Attempt} of {MaxAttempts} failed with {Code} (HTTP {StatusCode}); retrying in {DelayMs} ms", request.Action, attempt, _options.MaxAttempts, failure.Code, failure.StatusCode, (int)delay.TotalMilliseconds);
+            _logger.LogInformation("SNS {Action} attempt {Attempt} of {MaxAttempts} failed with {Code} (HTTP {StatusCode}); retrying in {DelayMs} ms", request.Action, attempt, _options.MaxAttempts, failure.Code, failure.StatusCode, (int)delay.TotalMilliseconds);
             await Task.Delay(delay, _time, ct).ConfigureAwait(false);
         }
     }

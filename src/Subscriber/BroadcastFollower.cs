@@ -27,16 +27,23 @@ internal sealed class BroadcastFollower(
     ILoggerFactory loggers,
     TimeProvider time)
 {
-    public async Task<FollowResult> RunAsync(Stream sink, IReadOnlyList<Func<CancellationToken, Task>> notificationSources, CancellationToken ct)
+    /// <param name="resume">Where a resumed sink stands; null to start at segment 1.</param>
+    /// <param name="checkpoint">Records the position after each segment, for a later resume.</param>
+    public async Task<FollowResult> RunAsync(
+        Stream sink,
+        IReadOnlyList<Func<CancellationToken, Task>> notificationSources,
+        CancellationToken ct,
+        ResumePoint? resume = null,
+        CheckpointAsync? checkpoint = null)
     {
         var started = time.GetTimestamp();
-        using var window = new ReorderWindow(options.Workers + 1);
+        using var window = new ReorderWindow(options.Workers + 1, (resume?.Segments ?? 0) + 1);
         using var buffers = new SegmentBufferFactory(options.StagingPath, "subscribe");
         var jobs = Channel.CreateBounded<long>(new BoundedChannelOptions(options.Workers) { SingleWriter = true });
         var retry = new StepRetry(options.Tries, loggers.CreateLogger<SegmentFetcher>());
         var planner = new FetchPlanner(tracker, window, jobs.Writer, loggers.CreateLogger<FetchPlanner>());
         var fetcher = new SegmentFetcher(jobs.Reader, window, tracker, s3, buffers, retry, options, time, loggers.CreateLogger<SegmentFetcher>());
-        var writer = new OrderedWriter(window, tracker, sink, loggers.CreateLogger<OrderedWriter>());
+        var writer = new OrderedWriter(window, tracker, sink, loggers.CreateLogger<OrderedWriter>(), resume, checkpoint);
         var watcher = new BroadcastWatcher(tracker, manifests, options, notificationsExpected, time, loggers.CreateLogger<BroadcastWatcher>());
 
         using var done = new CancellationTokenSource();

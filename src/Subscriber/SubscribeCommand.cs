@@ -10,6 +10,7 @@ using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Notifications;
 using S3Fanout.Subscriber.Tracking;
+using S3Fanout.Subscriber.Writing;
 
 namespace S3Fanout.Subscriber;
 
@@ -27,10 +28,11 @@ internal static class SubscribeCommand
         var notify = new Option<string>("--notify") { Description = "auto (as the manifest says, else sns), sns, sqs or none (follow the manifest only)", DefaultValueFactory = _ => "auto" };
         notify.AcceptOnlyFromAmong("auto", "sns", "sqs", "none");
         var topic = new Option<string?>("--topic") { Description = "SNS topic name or ARN (default: s3fanout-<bucket>)", HelpName = "NAME|ARN" };
+        var resume = new Option<bool>("--resume") { Description = "with -o: continue FILE.partial from where an interrupted run stopped" };
 
         var root = new RootCommand("Receive a broadcast from S3, in order and verified, while it is still being published.\n\nExamples:\n  s3fanout-subscribe s3://bucket/nightly/data.tar | tar x -C /srv/mirror\n  s3fanout-subscribe -n 8 s3://bucket/dumps/mydb | psql mydb\n  s3fanout-subscribe -o app.log s3://bucket/logs/app");
         common.AddTo(root);
-        foreach (var option in new Option[] { output, wait, stall, poll, notify, topic })
+        foreach (var option in new Option[] { output, wait, stall, poll, notify, topic, resume })
         {
             root.Options.Add(option);
         }
@@ -57,6 +59,7 @@ internal static class SubscribeCommand
                 PollInterval = parse.GetValue(poll),
                 Notify = parse.GetValue(notify)!,
                 Topic = parse.GetValue(topic),
+                Resume = parse.GetValue(resume),
             };
             options.Validate();
             if (options.OutputFile is null && !Console.IsOutputRedirected)
@@ -124,7 +127,7 @@ internal static class SubscribeCommand
                 }
             }
             var follower = new BroadcastFollower(aws.S3, tracker, manifests, options, subscription is not null, loggers, TimeProvider.System);
-            return await WriteAsync(options, follower, sources, ct).ConfigureAwait(false);
+            return await WriteAsync(options, follower, tracker, sources, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);
         }
         finally
         {
@@ -167,30 +170,19 @@ internal static class SubscribeCommand
         }
     }
 
-    private static async Task<FollowResult> WriteAsync(SubscriberOptions options, BroadcastFollower follower, List<Func<CancellationToken, Task>> sources, CancellationToken ct)
+    private static async Task<FollowResult> WriteAsync(
+        SubscriberOptions options, BroadcastFollower follower, BroadcastTracker tracker, List<Func<CancellationToken, Task>> sources, ILogger logger, CancellationToken ct)
     {
         if (options.OutputFile is null)
         {
             await using var stdout = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
             return await follower.RunAsync(stdout, sources, ct).ConfigureAwait(false);
         }
-        var partial = options.OutputFile + ".partial";
-        FileStream file;
-        try
-        {
-            file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.Read, 1024 * 1024);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new FatalException(ExitCodes.LocalIo, $"cannot write '{partial}': {e.Message}", e);
-        }
-        FollowResult result;
-        await using (file)
-        {
-            result = await follower.RunAsync(file, sources, ct).ConfigureAwait(false);
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(partial, options.OutputFile, overwrite: true);
+        // FILE.partial (and FILE.partial.state) hold the progress; FILE appears only once the stream verified.
+        await using var file = await ResumableFile.OpenAsync(options.OutputFile + ".partial", options.Location.ToString(), tracker.UploadBegan, options.Resume, logger, ct).ConfigureAwait(false);
+        var result = await follower.RunAsync(file.Stream, sources, ct, file.Resume,
+            (segments, bytes, token) => file.CheckpointAsync(segments, bytes, tracker.UploadBegan, token)).ConfigureAwait(false);
+        await file.CompleteAsync(options.OutputFile).ConfigureAwait(false);
         return result;
     }
 }

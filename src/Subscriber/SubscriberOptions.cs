@@ -20,6 +20,8 @@ internal sealed record SubscriberOptions
     /// <summary>auto, sns, sqs or none.</summary>
     public string Notify { get; init; } = "auto";
     public string? Topic { get; init; }
+    /// <summary>With <see cref="OutputFile"/>: continue an interrupted FILE.partial.</summary>
+    public bool Resume { get; init; }
 
     public void Validate()
     {
@@ -36,5 +38,6 @@ internal sealed record SubscriberOptions
         Check(StallTimeout >= TimeSpan.FromSeconds(1) && StallTimeout <= TimeSpan.FromDays(1), $"--stall-timeout must be 1s-1d, got {StallTimeout}");
         Check(PollInterval >= TimeSpan.FromMilliseconds(100) && PollInterval <= TimeSpan.FromMinutes(10), $"--poll-interval must be 100ms-10m, got {PollInterval}");
         Check(OutputFile is null || !Directory.Exists(OutputFile), $"-o '{OutputFile}' is a directory");
+        Check(!Resume || OutputFile is not null, "--resume needs -o FILE (a pipe cannot be resumed)");
     }
 }

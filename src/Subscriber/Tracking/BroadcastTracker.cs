@@ -36,6 +36,9 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
 
     public DateTimeOffset? LastManifestUpdate { get; private set; }
 
+    /// <summary>When this run of the broadcast began, from its manifest; tells a resumed sink it is the same run.</summary>
+    public DateTimeOffset? UploadBegan { get; private set; }
+
     public TimeSpan SinceLastNews => time.GetElapsedTime(Interlocked.Read(ref _lastNewsAt));
 
     public SegmentInfo? TryGetInfo(long index)
@@ -79,6 +82,7 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
         {
             Exists = true;
             IsLegacy = manifest.IsLegacy;
+            UploadBegan ??= manifest.UploadBegan;
             Notify = manifest.Notify;
             if (manifest.NumSegments > MaxKnownIndex)
             {

@@ -9,13 +9,20 @@ namespace S3Fanout.Subscriber.Writing;
 /// Writes verified segments to the sink strictly in order, checks that each starts where the previous ended,
 /// and at the end checks the byte count and the whole-stream SHA-256 against what the publisher recorded.
 /// </summary>
-internal sealed class OrderedWriter(ReorderWindow window, BroadcastTracker tracker, Stream sink, ILogger<OrderedWriter> logger, long startOffset = 0, IncrementalHash? resumedHash = null)
+internal sealed class OrderedWriter(
+    ReorderWindow window,
+    BroadcastTracker tracker,
+    Stream sink,
+    ILogger<OrderedWriter> logger,
+    ResumePoint? resume = null,
+    CheckpointAsync? checkpoint = null)
 {
-    private readonly IncrementalHash _sha256 = resumedHash ?? IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly IncrementalHash _sha256 = resume?.Hash ?? IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
-    public long BytesWritten { get; private set; } = startOffset;
+    public long BytesWritten { get; private set; } = resume?.Bytes ?? 0;
 
-    public long SegmentsWritten { get; private set; }
+    /// <summary>Segments in the sink, counting those a resumed sink already had.</summary>
+    public long SegmentsWritten { get; private set; } = resume?.Segments ?? 0;
 
     public string? StreamSha256 { get; private set; }
 
@@ -47,6 +54,12 @@ internal sealed class OrderedWriter(ReorderWindow window, BroadcastTracker track
                 }
                 BytesWritten += segment.Buffer.Length;
                 SegmentsWritten++;
+            }
+            if (checkpoint is not null)
+            {
+                // The bytes must be durable before the position that claims them.
+                await FlushAsync(ct).ConfigureAwait(false);
+                await checkpoint(SegmentsWritten, BytesWritten, ct).ConfigureAwait(false);
             }
             logger.LogInformation("Wrote segment {SegmentIndex} ({Bytes} bytes so far)", segment.Index, BytesWritten);
             window.Advance();

@@ -1,0 +1,12 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+
+namespace S3Fanout.Subscriber.Archive;
+
+/// <summary>A subcommand of <c>s3fanout-subscribe</c> that works on stored broadcasts (ls, info, verify, rm).</summary>
+internal interface IArchiveCommand
+{
+    Command Command { get; }
+
+    Task<int> RunAsync(ParseResult parse, ILoggerFactory loggers, CancellationToken ct);
+}

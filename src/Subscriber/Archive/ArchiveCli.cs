@@ -15,6 +15,8 @@ internal static class ArchiveCli
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
+        // Output for terminals and scripts, never for HTML: checksums keep their '+' and '/'.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public static Option<bool> JsonOption(string what) => new("--json") { Description = $"print {what} as JSON on stdout, for scripts" };

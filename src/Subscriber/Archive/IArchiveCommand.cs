@@ -8,5 +8,8 @@ internal interface IArchiveCommand
 {
     Command Command { get; }
 
+    /// <summary>Printed after the command's own --help: what it does in detail, examples and the exit codes.</summary>
+    string Epilog { get; }
+
     Task<int> RunAsync(ParseResult parse, ILoggerFactory loggers, CancellationToken ct);
 }

@@ -1,0 +1,215 @@
+using System.CommandLine;
+using System.Text;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared;
+using S3Fanout.Shared.Archive;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Buffers;
+using S3Fanout.Shared.Cli;
+using S3Fanout.Shared.Protocol;
+
+namespace S3Fanout.Subscriber.Archive;
+
+/// <summary>
+/// <c>s3fanout-subscribe verify s3://bucket/name</c>: downloads every segment and checks it, the total size and the
+/// stream SHA-256, without writing the data anywhere. Names every bad segment; exit 0 only when all of it matches.
+/// </summary>
+internal sealed class VerifyCommand : IArchiveCommand
+{
+    private readonly CommonOptions _common;
+    private readonly Argument<string> _url = ArchiveCli.BroadcastArgument("to check");
+    private readonly Option<bool> _json = ArchiveCli.JsonOption("the result object");
+
+    public VerifyCommand(CommonOptions common)
+    {
+        _common = common;
+        Command = new Command("verify", Summary);
+        Epilog = HelpText.Describe(
+            "Download a broadcast and check it without writing the data anywhere: every segment's size and CRC64/NVME\n"
+            + "(against .checksums, else the object metadata; s3pipe2 archives: the ETag MD5), the total size and the\n"
+            + "stream SHA-256. Every bad segment is named. -n segments are fetched at once and at most n + 1 are held\n"
+            + "(in memory, or under -p). Exits 0 only when everything matches and the broadcast is complete; 7 when\n"
+            + "anything is bad; 8 when it is open or aborted (its stored segments are still checked).",
+            "s3fanout-subscribe verify s3://bucket/backups/etc.tar",
+            "s3fanout-subscribe verify -n 16 s3://bucket/dumps/mydb && echo intact",
+            "s3fanout-subscribe verify --json s3://bucket/logs/app | jq .bad_segments");
+        Command.Arguments.Add(_url);
+        Command.Options.Add(_json);
+    }
+
+    public Command Command { get; }
+
+    public string Epilog { get; }
+
+    private const string Summary = "Download and check every segment, the size and the stream SHA-256, writing nothing; names every bad segment.";
+
+    public async Task<int> RunAsync(ParseResult parse, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var location = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url));
+        var logger = loggers.CreateLogger("s3fanout-subscribe verify");
+        using var aws = ArchiveCli.Connect(_common, parse);
+        var store = new ManifestStore(aws.S3, location);
+        Manifest manifest;
+        IReadOnlyList<SegmentInfo>? index;
+        try
+        {
+            manifest = await store.TryReadAsync(ct).ConfigureAwait(false)
+                ?? throw new FatalException(ExitCodes.NotFound, $"no broadcast at {location} (no {KeyLayout.ManifestName})");
+            index = manifest.State == BroadcastState.Complete ? await store.TryReadChecksumsAsync(ct).ConfigureAwait(false) : null;
+        }
+        catch (Exception e) when (e is not FatalException and not OperationCanceledException)
+        {
+            throw AwsErrors.ToFatal(e, $"cannot read {location}");
+        }
+
+        var problems = new List<string>();
+        var complete = manifest.State == BroadcastState.Complete;
+        if (index is not null && index.Count != manifest.NumSegments)
+        {
+            problems.Add($"{KeyLayout.ChecksumsName} lists {index.Count} segments, the manifest {manifest.NumSegments}");
+        }
+        using var buffers = new SegmentBufferFactory(parse.GetValue(_common.Staging), "verify");
+        var verifier = new SegmentVerifier(aws.S3, location, new StepRetry(parse.GetValue(_common.Tries), logger, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)),
+            buffers, parse.GetValue(_common.Workers), logger);
+        var totals = await verifier.RunAsync(manifest.NumSegments, index, manifest.IsLegacy, ct).ConfigureAwait(false);
+
+        var bad = totals.Bad.ToList();
+        if (complete)
+        {
+            // A complete archive holds exactly segments 1..num_segments; anything after would change `cat 0*`.
+            bad.AddRange(await ExtraSegmentsAsync(aws, location, manifest.NumSegments, ct).ConfigureAwait(false));
+        }
+        var whole = totals.Sha256 is not null;
+        bool? sizeOk = whole ? totals.Bytes == manifest.TotalSize : null;
+        if (sizeOk == false)
+        {
+            problems.Add($"the segments hold {totals.Bytes} bytes, the manifest says total_size = {manifest.TotalSize}");
+        }
+        bool? shaOk = whole && complete && manifest.StreamSha256 is not null ? totals.Sha256 == manifest.StreamSha256 : null;
+        if (shaOk == false)
+        {
+            problems.Add($"the stream SHA-256 is {totals.Sha256}, the manifest records {manifest.StreamSha256}");
+        }
+        if (complete && !manifest.IsLegacy && manifest.StreamSha256 is null)
+        {
+            problems.Add("the manifest of this complete broadcast records no stream_sha256");
+        }
+        var integrity = bad.Count > 0 || problems.Count > 0;
+        var result = new VerifyResult
+        {
+            Url = location.ToString(),
+            Bucket = location.Bucket,
+            Name = location.Prefix,
+            State = BroadcastSummary.StateName(manifest.State),
+            Format = manifest.IsLegacy ? "s3pipe2" : "s3fanout",
+            Ok = complete && !integrity && totals.Failed.Count == 0,
+            ChecksumSource = index is not null ? "checksums" : manifest.IsLegacy ? "etag_md5" : "metadata",
+            Segments = manifest.NumSegments,
+            SegmentsVerified = totals.Verified,
+            Bytes = totals.Bytes,
+            ExpectedBytes = manifest.TotalSize,
+            SizeOk = sizeOk,
+            StreamSha256Expected = manifest.StreamSha256,
+            StreamSha256Actual = totals.Sha256,
+            StreamSha256Ok = shaOk,
+            BadSegments = bad.OrderBy(b => b.Index).ToList(),
+            FailedSegments = totals.Failed,
+            Problems = problems,
+        };
+
+        if (parse.GetValue(_json))
+        {
+            await ArchiveCli.WriteJsonAsync(result, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await ArchiveCli.WriteAsync(Report(result), ct).ConfigureAwait(false);
+        }
+
+        if (integrity)
+        {
+            var what = new List<string>();
+            if (result.BadSegments.Count > 0)
+            {
+                what.Add($"bad segment{(result.BadSegments.Count == 1 ? "" : "s")} {ArchiveCli.Ranges(result.BadSegments.Select(b => b.Index))}");
+            }
+            what.AddRange(problems);
+            throw new FatalException(ExitCodes.Integrity, $"{location} failed verification: {string.Join("; ", what)}");
+        }
+        if (totals.Failed.Count > 0)
+        {
+            throw new FatalException(ExitCodes.Transfer,
+                $"{location}: segment{(totals.Failed.Count == 1 ? "" : "s")} {ArchiveCli.Ranges(totals.Failed.Select(f => f.Index))} could not be fetched in {parse.GetValue(_common.Tries)} attempts; the rest verified");
+        }
+        if (!complete)
+        {
+            throw new FatalException(ExitCodes.BroadcastFailed,
+                $"{location} is {result.State}, not complete: its {totals.Verified} stored segments verified, the whole stream cannot be checked"
+                + (manifest.AbortReason is null ? "" : $" (aborted: {manifest.AbortReason})"));
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<List<SegmentProblem>> ExtraSegmentsAsync(AwsConnection aws, BroadcastLocation location, long segments, CancellationToken ct)
+    {
+        var extra = new List<SegmentProblem>();
+        var request = new ListObjectsV2Request
+        {
+            BucketName = location.Bucket,
+            Prefix = location.Prefix + "/",
+            // Everything up to the last listed segment is accounted for; only keys after it are looked at.
+            StartAfter = segments > 0 ? KeyLayout.SegmentKey(location.Prefix, segments) : null,
+        };
+        try
+        {
+            do
+            {
+                var page = await aws.S3.ListObjectsV2Async(request, ct).ConfigureAwait(false);
+                foreach (var obj in page.S3Objects ?? [])
+                {
+                    if (KeyLayout.TryParseSegmentIndex(location.Prefix, obj.Key, out var i) && i > segments)
+                    {
+                        extra.Add(new SegmentProblem(i, obj.Key, $"not part of the broadcast: the manifest lists {segments} segments"));
+                    }
+                }
+                request.ContinuationToken = page.IsTruncated == true ? page.NextContinuationToken : null;
+                request.StartAfter = null;
+            }
+            while (request.ContinuationToken is not null);
+        }
+        catch (Exception e) when (e is not FatalException and not OperationCanceledException)
+        {
+            throw AwsErrors.ToFatal(e, $"cannot list {location}/");
+        }
+        return extra;
+    }
+
+    private static string Report(VerifyResult r)
+    {
+        var sb = new StringBuilder();
+        foreach (var b in r.BadSegments)
+        {
+            sb.Append($"BAD segment {b.Index} (s3://{r.Bucket}/{b.Key}): {b.Reason}\n");
+        }
+        foreach (var f in r.FailedSegments)
+        {
+            sb.Append($"NOT FETCHED segment {f.Index} (s3://{r.Bucket}/{f.Key}): {f.Reason}\n");
+        }
+        foreach (var p in r.Problems)
+        {
+            sb.Append($"BAD stream: {p}\n");
+        }
+        var stream = r.StreamSha256Ok switch
+        {
+            true => "stream SHA-256 matches",
+            false => "stream SHA-256 differs",
+            null when r.Format == "s3pipe2" => "no stream SHA-256 recorded (s3pipe2)",
+            null when r.State != "complete" => "stream SHA-256 not recorded yet (" + r.State + ")",
+            _ => "stream SHA-256 not checked",
+        };
+        var verdict = r.Ok ? "OK" : r.BadSegments.Count > 0 || r.Problems.Count > 0 ? "FAILED" : r.FailedSegments.Count > 0 ? "INCOMPLETE CHECK" : r.State.ToUpperInvariant();
+        sb.Append($"{verdict} {r.Url}: {r.SegmentsVerified} of {r.Segments} segments verified ({r.ChecksumSource}), {ArchiveCli.Bytes(r.Bytes)} bytes, {stream}\n");
+        return sb.ToString();
+    }
+}

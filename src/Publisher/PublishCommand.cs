@@ -29,7 +29,12 @@ internal static class PublishCommand
         sse.AcceptOnlyFromAmong("AES256", "aws:kms");
         var kmsKey = new Option<string?>("--sse-kms-key-id") { Description = "KMS key for --sse aws:kms", HelpName = "KEY" };
 
-        var root = new RootCommand("Pipe stdin through S3 to any number of subscribers.\n\nExamples:\n  tar c /srv/data | s3fanout-publish s3://bucket/nightly/data.tar\n  pg_dump mydb | s3fanout-publish -n 8 -m 64 s3://bucket/dumps/mydb\n  tail -F app.log | s3fanout-publish --flush-interval 200ms s3://bucket/logs/app");
+        var root = new RootCommand(HelpText.Describe(
+            "Pipe stdin through S3 to any number of subscribers, and keep it there as an archive.",
+            "tar c -C /srv data | s3fanout-publish s3://bucket/nightly/data.tar             # a directory",
+            "pg_dump mydb | s3fanout-publish -n 8 -m 64 s3://bucket/dumps/mydb               # a database dump",
+            "tail -F app.log | s3fanout-publish --flush-interval 200ms s3://bucket/logs/app   # a log tail",
+            "echo hello | s3fanout-publish -n 2 -m 1 -t 3 to bucket/compat/hello             # s3pipe2's command line"));
         common.AddTo(root);
         foreach (var option in new Option[] { flush, heartbeat, notify, topic, force, sse, kmsKey })
         {

@@ -30,7 +30,14 @@ internal static class SubscribeCommand
         var topic = new Option<string?>("--topic") { Description = "SNS topic name or ARN (default: s3fanout-<bucket>)", HelpName = "NAME|ARN" };
         var resume = new Option<bool>("--resume") { Description = "with -o: continue FILE.partial from where an interrupted run stopped" };
 
-        var root = new RootCommand("Receive a broadcast from S3, in order and verified, while it is still being published.\n\nExamples:\n  s3fanout-subscribe s3://bucket/nightly/data.tar | tar x -C /srv/mirror\n  s3fanout-subscribe -n 8 s3://bucket/dumps/mydb | psql mydb\n  s3fanout-subscribe -o app.log s3://bucket/logs/app");
+        var root = new RootCommand(HelpText.Describe(
+            "Receive a broadcast from S3, in order and verified, while it is still being published (or long after).\n"
+            + "Stored broadcasts: ls, info, verify and rm (see s3fanout-subscribe COMMAND --help).",
+            "s3fanout-subscribe s3://bucket/nightly/data.tar | tar x -C /srv/mirror     # a directory",
+            "s3fanout-subscribe -n 8 s3://bucket/dumps/mydb | psql mydb                 # a database dump",
+            "s3fanout-subscribe --stall-timeout 5m s3://bucket/logs/app | grep ERROR    # a log tail",
+            "s3fanout-subscribe -o app.log s3://bucket/logs/app                         # to a file, renamed when verified",
+            "s3fanout-subscribe ls s3://bucket/nightly/                                 # what is stored"));
         common.AddTo(root);
         foreach (var option in new Option[] { output, wait, stall, poll, notify, topic, resume })
         {

@@ -115,7 +115,7 @@ internal static class SubscribeCommand
             else if (mode is "sns" or "sqs" && manifest is not { IsLegacy: true })
             {
                 subscription = await SubscribeAsync(options, aws, mode == "sns" ? sns : null, loggers, ct).ConfigureAwait(false);
-                var receiver = new NotificationReceiver(aws.Sqs, subscription.QueueUrl, location.Bucket,
+                var receiver = new NotificationReceiver(aws.Sqs, subscription.QueueUrl, new HashSet<string> { location.Bucket },
                     n =>
                     {
                         if (n.Broadcast != location.Prefix)

@@ -43,6 +43,12 @@ internal sealed partial record BroadcastLocation(string Bucket, string Prefix)
             error = $"'{text}' has an invalid key prefix (control characters, '//' or longer than 900 characters)";
             return false;
         }
+        // Broadcast names become file names on mirrors; '.' and '..' parts would be path traversal there.
+        if (prefix.Split('/').Any(part => part is "." or ".."))
+        {
+            error = $"'{text}' has a '.' or '..' part; broadcast names must not look like relative paths";
+            return false;
+        }
         location = new BroadcastLocation(bucket, prefix);
         error = "";
         return true;

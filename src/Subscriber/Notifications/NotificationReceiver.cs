@@ -15,15 +15,21 @@ namespace S3Fanout.Subscriber.Notifications;
 internal sealed class NotificationReceiver(
     IAmazonSQS sqs,
     string queueUrl,
-    string bucket,
+    IReadOnlySet<string> buckets,
     Func<Notification, bool> deliver,
-    ILogger<NotificationReceiver> logger)
+    ILogger<NotificationReceiver> logger,
+    TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private long _aliveAt;
+
     public async Task RunAsync(CancellationToken ct)
     {
         logger.LogInformation("Receiving notifications from {Queue}", queueUrl);
+        _aliveAt = _time.GetTimestamp();
         for (var failures = 0; ; )
         {
+            await RefreshAliveTagAsync(ct).ConfigureAwait(false);
             ReceiveMessageResponse response;
             try
             {
@@ -62,14 +68,36 @@ internal sealed class NotificationReceiver(
             logger.LogWarning("Ignoring a message on {Queue}: {Reason}", queueUrl, reason);
             return;
         }
-        if (notification.Bucket != bucket)
+        if (!buckets.Contains(notification.Bucket))
         {
-            logger.LogWarning("Ignoring a notification for bucket {Bucket}: this subscriber follows {Expected}", notification.Bucket, bucket);
+            logger.LogWarning("Ignoring a notification for bucket {Bucket}: this subscriber follows {Expected}", notification.Bucket, string.Join(", ", buckets));
             return;
         }
         if (!deliver(notification))
         {
             logger.LogDebug("Notification for another broadcast {Broadcast} ignored", notification.Broadcast);
+        }
+    }
+
+    /// <summary>Marks the queue as in use, so <c>cleanup-queues</c> never removes the queue of a live subscriber.</summary>
+    private async Task RefreshAliveTagAsync(CancellationToken ct)
+    {
+        if (_time.GetElapsedTime(_aliveAt) < QueueTags.AliveInterval)
+        {
+            return;
+        }
+        _aliveAt = _time.GetTimestamp();
+        try
+        {
+            await sqs.TagQueueAsync(new TagQueueRequest
+            {
+                QueueUrl = queueUrl,
+                Tags = new Dictionary<string, string> { [QueueTags.Alive] = _time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            }, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            logger.LogDebug("Refreshing the alive tag of {Queue} failed: {Error}", queueUrl, AwsErrors.Describe(e));
         }
     }
 

@@ -11,18 +11,19 @@ using S3Fanout.Shared.Protocol;
 namespace S3Fanout.Subscriber.Notifications;
 
 /// <summary>
-/// This subscriber's own SQS queue, subscribed to the channel's topic with raw delivery and a filter policy on the
-/// broadcast, and accepting messages only from that topic. Deleted with its subscription on dispose.
-/// Queues are tagged and keep messages for at most <see cref="RetentionSeconds"/>, so ones left by a killed
-/// subscriber are recognisable and bounded.
+/// This subscriber's own SQS queue, subscribed to one or more channel topics with raw delivery and a filter policy,
+/// and accepting messages only from those topics. Deleted with its subscriptions on dispose.
+/// Queues are tagged (see <see cref="Tags"/>) and keep messages for at most <see cref="RetentionSeconds"/>, so queues
+/// left behind by a killed subscriber are recognisable, bounded, and removable with <c>cleanup-queues</c>.
 /// </summary>
 internal sealed class QueueSubscription : IAsyncDisposable
 {
     public const int RetentionSeconds = 4 * 3600;
-    public const string TagPrefix = "s3fanout:";
     private readonly IAmazonSQS _sqs;
     private readonly ISnsClient? _sns;
     private readonly ILogger _logger;
+    private readonly List<string> _topicArns = [];
+    private readonly List<string> _subscriptionArns = [];
 
     private QueueSubscription(IAmazonSQS sqs, ISnsClient? sns, string queueUrl, string queueArn, ILogger logger)
     {
@@ -35,13 +36,33 @@ internal sealed class QueueSubscription : IAsyncDisposable
 
     public string QueueUrl { get; }
     public string QueueArn { get; }
-    public string? TopicArn { get; private set; }
-    public string? SubscriptionArn { get; private set; }
+    public IReadOnlyList<string> TopicArns => _topicArns;
+    public string? TopicArn => _topicArns.Count > 0 ? _topicArns[0] : null;
 
-    /// <param name="filterPolicy">SNS filter policy on message attributes, e.g. the broadcast name or a prefix.</param>
-    /// <param name="topic">Topic name or ARN; null with <paramref name="sns"/> null for --notify sqs.</param>
+    /// <summary>Creates a one-topic subscription, as the one-shot subscriber uses.</summary>
+    /// <param name="topic">Topic name or ARN; ignored when <paramref name="sns"/> is null (--notify sqs).</param>
     public static async Task<QueueSubscription> CreateAsync(
         IAmazonSQS sqs, ISnsClient? sns, string bucket, string? topic, string filterPolicy, string watching, ILogger logger, CancellationToken ct)
+    {
+        var subscription = await CreateQueueAsync(sqs, sns, bucket, watching, logger, ct).ConfigureAwait(false);
+        try
+        {
+            if (sns is not null && topic is not null)
+            {
+                await subscription.SubscribeAsync(topic, filterPolicy, ct).ConfigureAwait(false);
+            }
+            return subscription;
+        }
+        catch
+        {
+            await subscription.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Creates the queue only; add topics with <see cref="SubscribeAsync"/>.</summary>
+    /// <param name="bucket">Names the queue, so --notify sqs publishers of that bucket find it.</param>
+    public static async Task<QueueSubscription> CreateQueueAsync(IAmazonSQS sqs, ISnsClient? sns, string bucket, string watching, ILogger logger, CancellationToken ct)
     {
         var name = ChannelNames.NewQueueName(bucket);
         var created = await sqs.CreateQueueAsync(new CreateQueueRequest
@@ -52,70 +73,75 @@ internal sealed class QueueSubscription : IAsyncDisposable
                 ["MessageRetentionPeriod"] = RetentionSeconds.ToString(CultureInfo.InvariantCulture),
                 ["VisibilityTimeout"] = "30",
             },
-            Tags = new Dictionary<string, string>
-            {
-                [TagPrefix + "bucket"] = bucket,
-                [TagPrefix + "watching"] = Truncate(watching, 256),
-                [TagPrefix + "host"] = Truncate(Environment.MachineName, 256),
-                [TagPrefix + "pid"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
-                [TagPrefix + "created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
-            },
+            Tags = Tags(bucket, watching),
         }, ct).ConfigureAwait(false);
         var attributes = await sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = created.QueueUrl, AttributeNames = ["QueueArn"] }, ct).ConfigureAwait(false);
-        var subscription = new QueueSubscription(sqs, sns, created.QueueUrl, attributes.QueueARN, logger);
-        try
-        {
-            if (sns is not null && topic is not null)
-            {
-                await subscription.SubscribeAsync(sns, topic, filterPolicy, ct).ConfigureAwait(false);
-            }
-            logger.LogInformation("Queue {Queue} ready{Topic}", name, subscription.TopicArn is null ? "" : $", subscribed to {subscription.TopicArn}");
-            return subscription;
-        }
-        catch
-        {
-            await subscription.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        logger.LogInformation("Queue {Queue} created", name);
+        return new QueueSubscription(sqs, sns, created.QueueUrl, attributes.QueueARN, logger);
     }
 
-    private async Task SubscribeAsync(ISnsClient sns, string topic, string filterPolicy, CancellationToken ct)
+    /// <summary>Subscribes the queue to <paramref name="topic"/> (created if missing) and lets that topic, and only the subscribed topics, send to it.</summary>
+    public async Task<string> SubscribeAsync(string topic, string? filterPolicy, CancellationToken ct)
     {
+        var sns = _sns ?? throw new InvalidOperationException("no SNS client");
         // CreateTopic is idempotent, so a subscriber started before the publisher subscribes to the same topic.
-        TopicArn = topic.StartsWith("arn:", StringComparison.Ordinal) ? topic : await sns.CreateTopicAsync(topic, null, ct).ConfigureAwait(false);
+        var topicArn = topic.StartsWith("arn:", StringComparison.Ordinal) ? topic : await sns.CreateTopicAsync(topic, null, ct).ConfigureAwait(false);
+        _topicArns.Add(topicArn);
         await _sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest
         {
             QueueUrl = QueueUrl,
-            Attributes = new Dictionary<string, string> { ["Policy"] = OnlyFromTopicPolicy(QueueArn, TopicArn) },
+            Attributes = new Dictionary<string, string> { ["Policy"] = OnlyFromTopicsPolicy(QueueArn, _topicArns) },
         }, ct).ConfigureAwait(false);
-        SubscriptionArn = await sns.SubscribeAsync(TopicArn, "sqs", QueueArn, new Dictionary<string, string>
+        var attributes = new Dictionary<string, string> { ["RawMessageDelivery"] = "true" };
+        if (filterPolicy is not null)
         {
-            ["RawMessageDelivery"] = "true",
-            ["FilterPolicyScope"] = "MessageAttributes",
-            ["FilterPolicy"] = filterPolicy,
-        }, ct).ConfigureAwait(false);
+            attributes["FilterPolicyScope"] = "MessageAttributes";
+            attributes["FilterPolicy"] = filterPolicy;
+        }
+        _subscriptionArns.Add(await sns.SubscribeAsync(topicArn, "sqs", QueueArn, attributes, ct).ConfigureAwait(false));
+        _logger.LogInformation("Queue {Queue} subscribed to {Topic}", QueueArn, topicArn);
+        return topicArn;
     }
 
-    /// <summary>Filter policy for one broadcast, or for every broadcast under a prefix (the fleet service).</summary>
-    public static string FilterFor(string broadcast, bool isPrefix) => JsonSerializer.Serialize(new Dictionary<string, object>
+    /// <summary>Tags that identify an S3Fanout queue and its owner; <see cref="QueueJanitor"/> reads them.</summary>
+    public static Dictionary<string, string> Tags(string bucket, string watching)
     {
-        [NotificationCodec.BroadcastAttribute] = isPrefix ? new object[] { new Dictionary<string, string> { ["prefix"] = broadcast } } : new object[] { broadcast },
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        return new Dictionary<string, string>
+        {
+            [QueueTags.Bucket] = bucket,
+            [QueueTags.Watching] = Truncate(watching, 256),
+            [QueueTags.Host] = Truncate(Environment.MachineName, 256),
+            [QueueTags.Pid] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+            [QueueTags.Created] = now,
+            [QueueTags.Alive] = now,
+        };
+    }
+
+    /// <summary>Filter policy for one broadcast, or for every broadcast under any of the prefixes (the fleet service).</summary>
+    public static string FilterFor(string broadcast, bool isPrefix) => FilterForPrefixes(isPrefix ? [broadcast] : [], isPrefix ? [] : [broadcast]);
+
+    public static string FilterForPrefixes(IEnumerable<string> prefixes, IEnumerable<string> exact) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        [NotificationCodec.BroadcastAttribute] = exact.Cast<object>().Concat(prefixes.Select(p => new Dictionary<string, string> { ["prefix"] = p })).ToArray(),
     });
 
-    /// <summary>The queue policy: only the channel's topic may send, and only to this queue.</summary>
-    public static string OnlyFromTopicPolicy(string queueArn, string topicArn) => JsonSerializer.Serialize(new
+    /// <summary>The queue policy: only the given topics may send, and only to this queue.</summary>
+    public static string OnlyFromTopicPolicy(string queueArn, string topicArn) => OnlyFromTopicsPolicy(queueArn, [topicArn]);
+
+    public static string OnlyFromTopicsPolicy(string queueArn, IReadOnlyList<string> topicArns) => JsonSerializer.Serialize(new
     {
         Version = "2012-10-17",
         Statement = new[]
         {
             new
             {
-                Sid = "OnlyFromS3FanoutTopic",
+                Sid = "OnlyFromS3FanoutTopics",
                 Effect = "Allow",
                 Principal = new { Service = "sns.amazonaws.com" },
                 Action = "sqs:SendMessage",
                 Resource = queueArn,
-                Condition = new { ArnEquals = new Dictionary<string, string> { ["aws:SourceArn"] = topicArn } },
+                Condition = new { ArnEquals = new Dictionary<string, object> { ["aws:SourceArn"] = topicArns.Count == 1 ? topicArns[0] : topicArns } },
             },
         },
     });
@@ -123,15 +149,15 @@ internal sealed class QueueSubscription : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        if (SubscriptionArn is not null && _sns is not null && SubscriptionArn.StartsWith("arn:", StringComparison.Ordinal))
+        foreach (var arn in _subscriptionArns.Where(a => a.StartsWith("arn:", StringComparison.Ordinal)))
         {
             try
             {
-                await _sns.UnsubscribeAsync(SubscriptionArn, timeout.Token).ConfigureAwait(false);
+                await _sns!.UnsubscribeAsync(arn, timeout.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
-                _logger.LogWarning("Could not remove subscription {Subscription}: {Error}", SubscriptionArn, AwsErrors.Describe(e));
+                _logger.LogWarning("Could not remove subscription {Subscription}: {Error}", arn, AwsErrors.Describe(e));
             }
         }
         try

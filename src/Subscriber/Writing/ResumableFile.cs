@@ -11,9 +11,10 @@ namespace S3Fanout.Subscriber.Writing;
 /// </summary>
 internal sealed class ResumableFile : IAsyncDisposable
 {
-    private ResumableFile(string path, FileStream stream, ResumePoint resume, SinkState state)
+    private ResumableFile(string path, string statePath, FileStream stream, ResumePoint resume, SinkState state)
     {
         Path = path;
+        StatePath = statePath;
         Stream = stream;
         Resume = resume;
         State = state;
@@ -23,14 +24,17 @@ internal sealed class ResumableFile : IAsyncDisposable
     public FileStream Stream { get; }
     public ResumePoint Resume { get; }
     public SinkState State { get; private set; }
-    public string StatePath => StatePathFor(Path);
+    public string StatePath { get; }
 
     public static string StatePathFor(string partialPath) => partialPath + ".state";
 
     /// <summary>Opens <paramref name="partialPath"/>; resumes when its state names the same broadcast run, else starts empty.</summary>
-    public static async Task<ResumableFile> OpenAsync(string partialPath, string url, DateTimeOffset? uploadBegan, bool resume, ILogger logger, CancellationToken ct)
+    /// <param name="statePath">Where the position is recorded; default beside the file (FILE.partial.state).</param>
+    public static async Task<ResumableFile> OpenAsync(
+        string partialPath, string url, DateTimeOffset? uploadBegan, bool resume, ILogger logger, CancellationToken ct, string? statePath = null)
     {
-        var previous = resume ? SinkState.TryLoad(StatePathFor(partialPath)) : null;
+        statePath ??= StatePathFor(partialPath);
+        var previous = resume ? SinkState.TryLoad(statePath) : null;
         FileStream stream;
         try
         {
@@ -57,7 +61,10 @@ internal sealed class ResumableFile : IAsyncDisposable
                     hash.AppendData(chunk, 0, n);
                 }
                 point = new ResumePoint(previous.Segments, previous.Bytes, hash);
-                logger.LogWarning("Resuming {Url} into {File} after segment {Segments} ({Bytes} bytes)", url, partialPath, previous.Segments, previous.Bytes);
+                if (point.Segments > 0)
+                {
+                    logger.LogWarning("Resuming {Url} into {File} after segment {Segments} ({Bytes} bytes)", url, partialPath, previous.Segments, previous.Bytes);
+                }
             }
             else
             {
@@ -69,7 +76,7 @@ internal sealed class ResumableFile : IAsyncDisposable
             }
             stream.Position = point.Bytes;
             var state = new SinkState { Url = url, UploadBegan = uploadBegan, Segments = point.Segments, Bytes = point.Bytes, UpdatedAt = DateTimeOffset.UtcNow };
-            var file = new ResumableFile(partialPath, stream, point, state);
+            var file = new ResumableFile(partialPath, statePath, stream, point, state);
             state.Save(file.StatePath);
             return file;
         }
@@ -89,13 +96,16 @@ internal sealed class ResumableFile : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>After verification: the file becomes <paramref name="finalPath"/> and the state file goes away.</summary>
-    public async Task CompleteAsync(string finalPath)
+    /// <summary>After verification: the file becomes <paramref name="finalPath"/>; the state file is deleted unless <paramref name="keepState"/>.</summary>
+    public async Task CompleteAsync(string finalPath, bool keepState = false)
     {
         Stream.Flush(flushToDisk: true);
         await Stream.DisposeAsync().ConfigureAwait(false);
         File.Move(Path, finalPath, overwrite: true);
-        File.Delete(StatePath);
+        if (!keepState)
+        {
+            File.Delete(StatePath);
+        }
     }
 
     public ValueTask DisposeAsync() => Stream.DisposeAsync();

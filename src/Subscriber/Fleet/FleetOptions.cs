@@ -1,0 +1,63 @@
+namespace S3Fanout.Subscriber.Fleet;
+
+/// <summary>
+/// Settings of <c>s3fanout-subscribe serve</c>, bound from the <c>S3Fanout</c> section of the configuration
+/// (JSON file, <c>S3FANOUT__*</c> environment variables, <c>--set S3Fanout:Key=Value</c>) and validated at start.
+/// </summary>
+internal sealed class FleetOptions
+{
+    public const string Section = "S3Fanout";
+
+    /// <summary>What to mirror: each channel is a bucket and key prefix with its own sink.</summary>
+    public List<ChannelOptions> Channels { get; set; } = [];
+
+    /// <summary>Per-broadcast progress, so a restart resumes instead of starting over and never mirrors a broadcast twice.</summary>
+    public string StateDirectory { get; set; } = "/var/lib/s3fanout";
+
+    /// <summary>Broadcasts mirrored at once; others wait their turn.</summary>
+    public int MaxConcurrentBroadcasts { get; set; } = 2;
+
+    /// <summary>Segments fetched at once per broadcast.</summary>
+    public int Workers { get; set; } = 4;
+
+    /// <summary>Attempts per segment (fetch then verify).</summary>
+    public int Tries { get; set; } = 5;
+
+    /// <summary>At start, broadcasts that began within this window are caught up (if not mirrored already).</summary>
+    public TimeSpan LookBack { get; set; } = TimeSpan.FromHours(24);
+
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long SIGTERM waits for broadcasts in flight to checkpoint and the queue to be deleted.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Endpoint override (LocalStack, MinIO); else --endpoint-url or AWS_ENDPOINT_URL.</summary>
+    public string? EndpointUrl { get; set; }
+
+    public string? Region { get; set; }
+}
+
+internal sealed class ChannelOptions
+{
+    /// <summary><c>s3://bucket/prefix/</c>: every broadcast whose name starts with the prefix.</summary>
+    public string Url { get; set; } = "";
+
+    /// <summary>SNS topic name or ARN; default <c>s3fanout-&lt;bucket&gt;</c>.</summary>
+    public string? Topic { get; set; }
+
+    public SinkOptions Sink { get; set; } = new();
+}
+
+internal sealed class SinkOptions
+{
+    /// <summary><c>directory</c>, <c>command</c> or <c>stdout</c>.</summary>
+    public string Type { get; set; } = "";
+
+    /// <summary>directory: where files appear, named after the broadcast below the channel prefix.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>command: run by /bin/sh for each broadcast, with the stream on its stdin.</summary>
+    public string? Command { get; set; }
+}

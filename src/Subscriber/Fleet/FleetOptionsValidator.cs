@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Options;
+
+namespace S3Fanout.Subscriber.Fleet;
+
+/// <summary>Checks the whole configuration at start; each failure names the setting and what must hold.</summary>
+internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FleetOptions options)
+    {
+        var errors = new List<string>();
+        const string s = FleetOptions.Section;
+        if (options.Channels.Count == 0)
+        {
+            errors.Add($"{s}:Channels is empty; configure at least one channel (Url and Sink)");
+        }
+        Range(errors, $"{s}:MaxConcurrentBroadcasts", options.MaxConcurrentBroadcasts, 1, 64);
+        Range(errors, $"{s}:Workers", options.Workers, 1, 64);
+        Range(errors, $"{s}:Tries", options.Tries, 1, 100);
+        if (string.IsNullOrWhiteSpace(options.StateDirectory))
+        {
+            errors.Add($"{s}:StateDirectory is empty");
+        }
+        if (options.LookBack < TimeSpan.Zero)
+        {
+            errors.Add($"{s}:LookBack must not be negative, got {options.LookBack}");
+        }
+        if (options.StallTimeout < TimeSpan.FromSeconds(1) || options.PollInterval < TimeSpan.FromMilliseconds(100) || options.ShutdownTimeout < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{s}:StallTimeout and {s}:ShutdownTimeout must be at least 1s, {s}:PollInterval at least 100ms");
+        }
+        if (options.EndpointUrl is not null && !Uri.TryCreate(options.EndpointUrl, UriKind.Absolute, out _))
+        {
+            errors.Add($"{s}:EndpointUrl '{options.EndpointUrl}' is not a URL");
+        }
+        for (var i = 0; i < options.Channels.Count; i++)
+        {
+            ValidateChannel(errors, $"{s}:Channels:{i}", options.Channels[i], options);
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateChannel(List<string> errors, string key, ChannelOptions channel, FleetOptions options)
+    {
+        if (!ChannelAddress.TryParse(channel.Url, out _, out var error))
+        {
+            errors.Add($"{key}:Url: {error}");
+        }
+        switch (channel.Sink.Type.ToLowerInvariant())
+        {
+            case "directory":
+                if (string.IsNullOrWhiteSpace(channel.Sink.Path))
+                {
+                    errors.Add($"{key}:Sink:Path is required for a directory sink");
+                }
+                break;
+            case "command":
+                if (string.IsNullOrWhiteSpace(channel.Sink.Command))
+                {
+                    errors.Add($"{key}:Sink:Command is required for a command sink");
+                }
+                break;
+            case "stdout":
+                if (options.MaxConcurrentBroadcasts != 1 || options.Channels.Count(c => c.Sink.Type.Equals("stdout", StringComparison.OrdinalIgnoreCase)) > 1)
+                {
+                    errors.Add($"{key}:Sink: a stdout sink needs {FleetOptions.Section}:MaxConcurrentBroadcasts = 1 and no other stdout channel");
+                }
+                break;
+            case "":
+                errors.Add($"{key}:Sink:Type is missing; use directory, command or stdout");
+                break;
+            default:
+                errors.Add($"{key}:Sink:Type '{channel.Sink.Type}' is unknown; use directory, command or stdout");
+                break;
+        }
+    }
+
+    private static void Range(List<string> errors, string key, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"{key} must be {min}-{max}, got {value}");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared;
+using S3Fanout.Shared.Archive;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Protocol;
+using S3Fanout.Subscriber.Fleet.Sinks;
+using S3Fanout.Subscriber.Tracking;
+using S3Fanout.Subscriber.Writing;
+
+namespace S3Fanout.Subscriber.Fleet;
+
+/// <summary>
+/// Mirrors one broadcast of a channel into the channel's sink, exactly as the one-shot subscriber follows a broadcast,
+/// with its tracker fed by the service's shared notification queue. Records the outcome in the state store.
+/// </summary>
+internal sealed class MirrorJob(
+    ChannelAddress channel,
+    ChannelOptions channelOptions,
+    BroadcastTracker tracker,
+    string id,
+    FleetAws aws,
+    StateStore states,
+    FleetOptions options,
+    ILoggerFactory loggers)
+{
+    private readonly ILogger _logger = loggers.CreateLogger<MirrorJob>();
+
+    public BroadcastTracker Tracker => tracker;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var location = tracker.Location;
+        var url = location.ToString();
+        var previous = states.Load(id);
+        _logger.LogInformation("Mirroring {Url} into the {Sink} sink", url, channelOptions.Sink.Type);
+        try
+        {
+            var manifests = new ManifestStore(aws.Connection.S3, location);
+            if (await manifests.TryReadAsync(ct).ConfigureAwait(false) is { } manifest)
+            {
+                tracker.ApplyManifest(manifest);
+                if (manifest.State == BroadcastState.Complete && await manifests.TryReadChecksumsAsync(ct).ConfigureAwait(false) is { } checksums)
+                {
+                    tracker.ApplyChecksums(checksums);
+                }
+            }
+            if (previous is null || previous.Status != StateStore.Mirroring || channelOptions.Sink.Type.Equals("command", StringComparison.OrdinalIgnoreCase))
+            {
+                states.Save(id, new SinkState { Url = url, UploadBegan = tracker.UploadBegan, UpdatedAt = DateTimeOffset.UtcNow });
+            }
+            await using var sink = await OpenSinkAsync(url, previous, ct).ConfigureAwait(false);
+            var subscriberOptions = new SubscriberOptions
+            {
+                Location = location,
+                Workers = options.Workers,
+                Tries = options.Tries,
+                StallTimeout = options.StallTimeout,
+                PollInterval = options.PollInterval,
+                Wait = options.StallTimeout,
+            };
+            var follower = new BroadcastFollower(aws.Connection.S3, tracker, manifests, subscriberOptions, notificationsExpected: true, loggers, TimeProvider.System);
+            var result = await follower.RunAsync(sink.Stream, [], ct, sink.Resume, sink.Checkpoint).ConfigureAwait(false);
+            await sink.CompleteAsync(ct).ConfigureAwait(false);
+            states.Save(id, new SinkState
+            {
+                Url = url,
+                UploadBegan = tracker.UploadBegan,
+                Segments = result.Segments,
+                Bytes = result.Bytes,
+                Status = StateStore.Done,
+                Detail = "sha256 " + result.Sha256,
+                UpdatedAt = DateTimeOffset.UtcNow,
+            });
+            _logger.LogInformation("Mirrored {Url}: {Bytes} bytes in {Segments} segments, sha256 {Sha256}", url, result.Bytes, result.Segments, result.Sha256);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutdown: a file sink keeps its checkpoint and resumes at the next start; a command sink starts over then.
+            _logger.LogInformation("Stopped mirroring {Url} for shutdown; it continues at the next start", url);
+            throw;
+        }
+        catch (Exception e)
+        {
+            var reason = e is FatalException f ? f.Message : AwsErrors.ToFatal(e, "mirror").Message;
+            _logger.LogError("Mirroring {Url} failed: {Reason}", url, reason);
+            states.Save(id, new SinkState { Url = url, UploadBegan = tracker.UploadBegan, Status = StateStore.Failed, Detail = reason, UpdatedAt = DateTimeOffset.UtcNow });
+        }
+    }
+
+    private async Task<IMirrorSink> OpenSinkAsync(string url, SinkState? previous, CancellationToken ct)
+    {
+        var broadcast = tracker.Location.Prefix;
+        switch (channelOptions.Sink.Type.ToLowerInvariant())
+        {
+            case "directory":
+                var root = Path.GetFullPath(channelOptions.Sink.Path!);
+                if (!BroadcastNames.TryMapToFile(root, channel.Relative(broadcast), out var path, out var reason))
+                {
+                    throw new FatalException(ExitCodes.Usage, $"refusing to mirror {url}: {reason}");
+                }
+                return await DirectorySink.OpenAsync(root, path, id, url, tracker.UploadBegan, states.PathOf(id), () => tracker.UploadBegan, _logger, ct).ConfigureAwait(false);
+            case "command":
+                if (previous is { Status: StateStore.Mirroring, Segments: > 0 })
+                {
+                    _logger.LogWarning("Restarting {Url} from its first byte into a fresh run of the sink command (a pipe cannot be resumed)", url);
+                }
+                return CommandSink.Start(channelOptions.Sink.Command!, url, broadcast, _logger);
+            default:
+                return new StdoutSink();
+        }
+    }
+}

@@ -20,6 +20,9 @@ internal static class Subcommands
             handlers[command.Command] = command.RunAsync;
             epilogs[command.Command] = command.Epilog;
         }
+
+        // The mirror fleet: the long-running service and its queue janitor.
+        Fleet.FleetCommands.AddTo(root, common, handlers);
         // The root's list of commands shows each one's one-line description; `COMMAND --help` adds the details,
         // examples and exit codes after the usual sections.
         if (root.Options.OfType<HelpOption>().FirstOrDefault() is { Action: HelpAction standard } help)

@@ -128,6 +128,7 @@ internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOption
     private async Task CatchUpAsync(CancellationToken ct)
     {
         var since = DateTime.UtcNow - options.Value.LookBack;
+        var queued = _caughtUp;
         foreach (var channel in Channels)
         {
             try
@@ -157,7 +158,10 @@ internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOption
                 _logger.LogError("Catching up {Channel} failed: {Error}", channel.Address, AwsErrors.Describe(e));
             }
         }
+        _logger.LogInformation("Catch-up done: {Count} broadcast(s) queued", _caughtUp - queued);
     }
+
+    private int _caughtUp;
 
     private void ConsiderForCatchUp((ChannelAddress Address, ChannelOptions Options) channel, string broadcast)
     {
@@ -178,6 +182,7 @@ internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOption
         {
             if (Schedule(channel, location, id) is not null)
             {
+                _caughtUp++;
                 _logger.LogInformation("Catching up {Url} ({State})", location, state?.Status ?? "new");
             }
         }

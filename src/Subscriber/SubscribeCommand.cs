@@ -48,6 +48,9 @@ internal static class SubscribeCommand
         // Subcommands register here; the root itself follows one broadcast.
         var handlers = new Dictionary<Command, Func<ParseResult, ILoggerFactory, CancellationToken, Task<int>>>();
         Subcommands.AddTo(root, common, handlers);
+        // The root follows one broadcast itself (CliHost runs it); without an action of its own, System.CommandLine
+        // would demand a subcommand now that there are some ("Required command was not provided").
+        root.SetAction(_ => ExitCodes.Ok);
 
         return CliHost.RunAsync(root, S3pipe2Compat.DropVerb(args, "from"), (parse, loggers, ct) =>
             handlers.TryGetValue(parse.CommandResult.Command, out var handler) ? handler(parse, loggers, ct) : FollowOneAsync(parse, loggers, ct), common.Verbose);

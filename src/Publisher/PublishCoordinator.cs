@@ -73,9 +73,11 @@ internal sealed class PublishCoordinator(
         ListObjectsV2Response listing;
         try
         {
-            listing = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Prefix + "/", MaxKeys = 1000 }, ct).ConfigureAwait(false);
+            // -t attempts like every other step: a 5xx, a reset or a garbled listing is retried, a missing bucket is not.
+            listing = await new StepRetry(options.Tries, _logger).ExecuteAsync(async token => await s3.ListObjectsV2Async(
+                new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Prefix + "/", MaxKeys = 1000 }, token).ConfigureAwait(false), ct).ConfigureAwait(false);
         }
-        catch (AmazonS3Exception e)
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             throw AwsErrors.ToFatal(e, $"cannot use s3://{location.Bucket}");
         }

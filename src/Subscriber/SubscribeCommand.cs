@@ -96,7 +96,8 @@ internal static class SubscribeCommand
         var location = options.Location;
         var manifests = new ManifestStore(aws.S3, location);
         using var tracker = new BroadcastTracker(location, TimeProvider.System, loggers.CreateLogger<BroadcastTracker>());
-        var manifest = await ReadManifestAsync(manifests, ct).ConfigureAwait(false);
+        var retry = new StepRetry(options.Tries, loggers.CreateLogger<ManifestStore>());
+        var manifest = await ReadArchiveAsync(manifests, retry, manifests.TryReadAsync, ct).ConfigureAwait(false);
         if (manifest is not null)
         {
             tracker.ApplyManifest(manifest);
@@ -110,7 +111,7 @@ internal static class SubscribeCommand
             if (manifest is { State: BroadcastState.Complete })
             {
                 // A finished broadcast is a plain parallel download, checked against the publisher's checksum index.
-                if (await manifests.TryReadChecksumsAsync(ct).ConfigureAwait(false) is { } checksums)
+                if (await ReadArchiveAsync(manifests, retry, manifests.TryReadChecksumsAsync, ct).ConfigureAwait(false) is { } checksums)
                 {
                     tracker.ApplyChecksums(checksums);
                 }
@@ -131,7 +132,7 @@ internal static class SubscribeCommand
                     loggers.CreateLogger<NotificationReceiver>());
                 sources.Add(receiver.RunAsync);
                 // Anything stored between the first manifest read and the subscription is caught here.
-                if (await ReadManifestAsync(manifests, ct).ConfigureAwait(false) is { } again)
+                if (await ReadArchiveAsync(manifests, retry, manifests.TryReadAsync, ct).ConfigureAwait(false) is { } again)
                 {
                     tracker.ApplyManifest(again);
                 }
@@ -148,11 +149,15 @@ internal static class SubscribeCommand
         }
     }
 
-    private static async Task<Manifest?> ReadManifestAsync(ManifestStore manifests, CancellationToken ct)
+    /// <summary>
+    /// Reads the manifest or the checksum index with -t attempts, like every other step: a 5xx, a reset connection or a
+    /// body that fails the SDK's MD5 check is read again instead of ending the subscriber before it started.
+    /// </summary>
+    private static async Task<T> ReadArchiveAsync<T>(ManifestStore manifests, StepRetry retry, Func<CancellationToken, Task<T>> read, CancellationToken ct)
     {
         try
         {
-            return await manifests.TryReadAsync(ct).ConfigureAwait(false);
+            return await retry.ExecuteAsync(async token => await read(token).ConfigureAwait(false), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not FatalException and not OperationCanceledException)
         {

@@ -65,8 +65,9 @@ internal sealed class ManifestStore(IAmazonS3 s3, BroadcastLocation location, Se
             using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
             return await reader.ReadToEndAsync(ct).ConfigureAwait(false);
         }
-        catch (AmazonS3Exception e) when (AwsErrors.IsNotFound(e) && e.ErrorCode != "NoSuchBucket")
+        catch (Amazon.Runtime.AmazonServiceException e) when (AwsErrors.IsNotFound(e) && e.ErrorCode != "NoSuchBucket")
         {
+            // Also a 404 whose error body could not be read whole (AmazonUnmarshallingException): still "not there".
             return null;
         }
     }

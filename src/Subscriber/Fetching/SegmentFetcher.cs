@@ -56,7 +56,7 @@ internal sealed class SegmentFetcher(
             {
                 return await retry.ExecuteAsync(async token => await FetchOnceAsync(index, key, token).ConfigureAwait(false), ct).ConfigureAwait(false);
             }
-            catch (AmazonS3Exception e) when (AwsErrors.IsNotFound(e) && e.ErrorCode != "NoSuchBucket")
+            catch (Amazon.Runtime.AmazonServiceException e) when (AwsErrors.IsNotFound(e) && e.ErrorCode != "NoSuchBucket")
             {
                 // Not stored yet: a later segment was announced first, or the notification raced the upload.
                 // The watcher's stall timeout bounds this wait while the broadcast is open.
@@ -93,11 +93,21 @@ internal sealed class SegmentFetcher(
         {
             var crc = new SegmentChecksum();
             using var md5 = tracker.IsLegacy ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
-            var read = await buffer.AppendFromAsync(response.ResponseStream, length, chunk =>
+            long read;
+            try
             {
-                crc.Append(chunk);
-                md5?.AppendData(chunk);
-            }, ct).ConfigureAwait(false);
+                read = await buffer.AppendFromAsync(response.ResponseStream, length, chunk =>
+                {
+                    crc.Append(chunk);
+                    md5?.AppendData(chunk);
+                }, ct).ConfigureAwait(false);
+            }
+            catch (Amazon.Runtime.AmazonClientException e)
+            {
+                // The SDK checks a single-part object's body against its ETag (MD5) as the last byte is read, before our
+                // own CRC: a damaged body, so a verification failure (retried, then exit 7), not a transfer error.
+                throw new SegmentCorruptException(index, $"the body does not match the object's ETag (MD5): {AwsErrors.Describe(e)}");
+            }
             if (read != length)
             {
                 throw new SegmentCorruptException(index, $"the body ended after {read} of {length} bytes");

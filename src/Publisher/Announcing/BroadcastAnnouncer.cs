@@ -87,7 +87,8 @@ internal sealed class BroadcastAnnouncer(
         {
             throw new FatalException(ExitCodes.Internal, $"stored {_contiguousBytes} contiguous bytes but read {totalBytes}; refusing to mark the broadcast complete");
         }
-        await manifests.WriteChecksumsAsync(_contiguous, ct).ConfigureAwait(false);
+        // -t attempts, like the manifest: one unlucky PUT must not abort a broadcast whose segments are all stored.
+        await retry.ExecuteAsync(async token => await manifests.WriteChecksumsAsync(_contiguous, token).ConfigureAwait(false), ct).ConfigureAwait(false);
         var now = time.GetUtcNow();
         _manifest = _manifest with
         {

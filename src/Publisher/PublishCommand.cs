@@ -9,6 +9,7 @@ using S3Fanout.Shared.Aws.Sns;
 using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
+using S3Fanout.Shared.Telemetry;
 
 namespace S3Fanout.Publisher;
 
@@ -84,7 +85,11 @@ internal static class PublishCommand
             await sink.OpenAsync(ct).ConfigureAwait(false);
 
             await using var stdin = new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
-            var result = await coordinator.RunAsync(stdin, ct).ConfigureAwait(false);
+            PublishResult result;
+            await using (ProgressScope.StartIfWanted(parse.GetValue(common.Progress), coordinator.Progress, "published", showLag: false))
+            {
+                result = await coordinator.RunAsync(stdin, ct).ConfigureAwait(false);
+            }
             logger.LogInformation("Published {Bytes} bytes in {Segments} segments to {Broadcast} in {Elapsed} ({Rate:F1} MiB/s), sha256 {Sha256}",
                 result.Bytes, result.Segments, options.Location, result.Elapsed, result.Bytes / 1048576.0 / Math.Max(result.Elapsed.TotalSeconds, 0.001), result.Sha256);
             return ExitCodes.Ok;

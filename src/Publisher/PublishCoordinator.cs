@@ -11,6 +11,7 @@ using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Buffers;
 using S3Fanout.Shared.Pipeline;
 using S3Fanout.Shared.Protocol;
+using S3Fanout.Shared.Telemetry;
 
 namespace S3Fanout.Publisher;
 
@@ -28,6 +29,9 @@ internal sealed class PublishCoordinator(
     ILoggerFactory loggers,
     TimeProvider time)
 {
+    /// <summary>Live counters for the progress display and metrics.</summary>
+    public TransferProgress Progress { get; } = new("publish");
+
     private readonly ILogger _logger = loggers.CreateLogger<PublishCoordinator>();
 
     public async Task<PublishResult> RunAsync(Stream input, CancellationToken ct)
@@ -41,7 +45,7 @@ internal sealed class PublishCoordinator(
         var sealedSegments = Channel.CreateBounded<SealedSegment>(new BoundedChannelOptions(1) { SingleWriter = true });
         var storedSegments = Channel.CreateBounded<SegmentInfo>(new BoundedChannelOptions(options.Workers + 1) { SingleReader = true });
         var segmenter = new StdinSegmenter(input, buffers, slots, options, sealedSegments.Writer, time, loggers.CreateLogger<StdinSegmenter>());
-        var uploader = new SegmentUploader(sealedSegments.Reader, storedSegments.Writer, s3, slots, retry, options, loggers.CreateLogger<SegmentUploader>());
+        var uploader = new SegmentUploader(sealedSegments.Reader, storedSegments.Writer, s3, slots, retry, options, Progress, loggers.CreateLogger<SegmentUploader>());
         var announcer = new BroadcastAnnouncer(storedSegments.Reader, manifests, sink, retry, options, time, loggers.CreateLogger<BroadcastAnnouncer>());
 
         await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);

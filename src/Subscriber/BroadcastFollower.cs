@@ -5,6 +5,7 @@ using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Buffers;
 using S3Fanout.Shared.Pipeline;
+using S3Fanout.Shared.Telemetry;
 using S3Fanout.Subscriber.Fetching;
 using S3Fanout.Subscriber.Tracking;
 using S3Fanout.Subscriber.Writing;
@@ -27,6 +28,9 @@ internal sealed class BroadcastFollower(
     ILoggerFactory loggers,
     TimeProvider time)
 {
+    /// <summary>Live counters for the progress display and metrics.</summary>
+    public TransferProgress Progress { get; } = new("subscribe");
+
     /// <param name="resume">Where a resumed sink stands; null to start at segment 1.</param>
     /// <param name="checkpoint">Records the position after each segment, for a later resume.</param>
     public async Task<FollowResult> RunAsync(
@@ -43,7 +47,7 @@ internal sealed class BroadcastFollower(
         var retry = new StepRetry(options.Tries, loggers.CreateLogger<SegmentFetcher>());
         var planner = new FetchPlanner(tracker, window, jobs.Writer, loggers.CreateLogger<FetchPlanner>());
         var fetcher = new SegmentFetcher(jobs.Reader, window, tracker, s3, buffers, retry, options, time, loggers.CreateLogger<SegmentFetcher>());
-        var writer = new OrderedWriter(window, tracker, sink, loggers.CreateLogger<OrderedWriter>(), resume, checkpoint);
+        var writer = new OrderedWriter(window, tracker, sink, loggers.CreateLogger<OrderedWriter>(), resume, checkpoint, Progress);
         var watcher = new BroadcastWatcher(tracker, manifests, options, notificationsExpected, time, loggers.CreateLogger<BroadcastWatcher>());
 
         using var done = new CancellationTokenSource();

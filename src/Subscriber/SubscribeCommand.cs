@@ -9,6 +9,7 @@ using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Notifications;
+using S3Fanout.Shared.Telemetry;
 using S3Fanout.Subscriber.Tracking;
 using S3Fanout.Subscriber.Writing;
 
@@ -70,6 +71,7 @@ internal static class SubscribeCommand
                 Notify = parse.GetValue(notify)!,
                 Topic = parse.GetValue(topic),
                 Resume = parse.GetValue(resume),
+                Progress = parse.GetValue(common.Progress),
             };
             options.Validate();
             if (options.OutputFile is null && !Console.IsOutputRedirected)
@@ -138,7 +140,10 @@ internal static class SubscribeCommand
                 }
             }
             var follower = new BroadcastFollower(aws.S3, tracker, manifests, options, subscription is not null, loggers, TimeProvider.System);
-            return await WriteAsync(options, follower, tracker, sources, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);
+            await using (ProgressScope.StartIfWanted(options.Progress, follower.Progress, "received", showLag: true))
+            {
+                return await WriteAsync(options, follower, tracker, sources, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -22,6 +22,8 @@ internal sealed record SubscriberOptions
     public string? Topic { get; init; }
     /// <summary>With <see cref="OutputFile"/>: continue an interrupted FILE.partial.</summary>
     public bool Resume { get; init; }
+    /// <summary>--progress: show progress on stderr even when it is not a terminal.</summary>
+    public bool Progress { get; init; }
 
     public void Validate()
     {

@@ -8,6 +8,7 @@ using S3Fanout.Shared;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Buffers;
 using S3Fanout.Shared.Protocol;
+using S3Fanout.Shared.Telemetry;
 
 namespace S3Fanout.Publisher.Uploading;
 
@@ -22,6 +23,7 @@ internal sealed class SegmentUploader(
     SegmentSlots slots,
     StepRetry retry,
     PublisherOptions options,
+    TransferProgress progress,
     ILogger<SegmentUploader> logger)
 {
     public async Task RunAsync(CancellationToken ct)
@@ -79,6 +81,7 @@ internal sealed class SegmentUploader(
                 $"segment {segment.Index} (s3://{options.Location.Bucket}/{key}) could not be stored after {retry.Tries} attempts: {AwsErrors.Describe(e)}", e);
         }
         logger.LogInformation("Stored segment {SegmentIndex} ({Size} bytes)", segment.Index, info.Size);
+        progress.AddSegment(info.Size);
         return info;
     }
 

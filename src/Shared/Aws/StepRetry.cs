@@ -31,6 +31,7 @@ internal sealed class StepRetry
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(IsRetryable),
                 OnRetry = args =>
                 {
+                    Telemetry.S3FanoutMetrics.Retries.Add(1);
                     logger.LogInformation("Attempt {Attempt} of {Tries} failed, retrying in {Delay}: {Error}",
                         args.AttemptNumber + 1, tries, args.RetryDelay, AwsErrors.Describe(args.Outcome.Exception!));
                     return ValueTask.CompletedTask;

@@ -17,6 +17,7 @@ internal sealed class CommonOptions
     public Option<int> Workers { get; } = new("-n", "--workers") { Description = "segments transferred at once, 1-64", DefaultValueFactory = _ => 4, HelpName = "N" };
     public Option<int> Tries { get; } = new("-t", "--tries") { Description = "attempts per segment step and AWS call, 1-100", DefaultValueFactory = _ => 5, HelpName = "N" };
     public Option<bool> Verbose { get; } = new("-v", "--verbose") { Description = "print per-segment progress to stderr" };
+    public Option<bool> Progress { get; } = new("--progress") { Description = "show live progress on stderr (default when stderr is a terminal; otherwise a line every 5 s)" };
     public Option<string?> EndpointUrl { get; } = new("--endpoint-url") { Description = "S3/SQS/SNS endpoint, e.g. LocalStack or MinIO (default: AWS_ENDPOINT_URL, else AWS)", HelpName = "URL" };
 
     public CommonOptions()
@@ -37,7 +38,7 @@ internal sealed class CommonOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { AccessKey, SecretKey, Region, SegmentMiB, BufferKb, Staging, Workers, Tries, Verbose, EndpointUrl })
+        foreach (var option in new Option[] { AccessKey, SecretKey, Region, SegmentMiB, BufferKb, Staging, Workers, Tries, Verbose, Progress, EndpointUrl })
         {
             // Recursive, so subcommands (serve, ls, verify, …) take the same AWS and transfer options.
             option.Recursive = true;

@@ -8,6 +8,7 @@ using S3Fanout.Shared;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Buffers;
 using S3Fanout.Shared.Protocol;
+using S3Fanout.Shared.Telemetry;
 using S3Fanout.Subscriber.Tracking;
 using S3Fanout.Subscriber.Writing;
 
@@ -130,11 +131,19 @@ internal sealed class SegmentFetcher(
                 throw new SegmentCorruptException(index, "the object carries no checksum and the publisher announced none");
             }
             logger.LogDebug("Fetched and verified segment {SegmentIndex} ({Size} bytes)", index, length);
+            if (tracker.TryGetAnnouncedAt(index) is { } announced)
+            {
+                S3FanoutMetrics.NotificationToDownload.Record((time.GetUtcNow() - announced).TotalSeconds);
+            }
             return new FetchedSegment(index, buffer, info);
         }
-        catch
+        catch (Exception e)
         {
             buffer.Dispose();
+            if (e is SegmentCorruptException)
+            {
+                S3FanoutMetrics.ChecksumFailures.Add(1);
+            }
             throw;
         }
     }

@@ -13,6 +13,7 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
 {
     private readonly object _gate = new();
     private readonly Dictionary<long, SegmentInfo> _known = [];
+    private readonly Dictionary<long, DateTimeOffset> _announcedAt = [];
     private long _lastNewsAt = time.GetTimestamp();
 
     public BroadcastLocation Location { get; } = location;
@@ -49,6 +50,15 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
         }
     }
 
+    /// <summary>When the publisher sent the segment-ready notification for <paramref name="index"/>, if one arrived.</summary>
+    public DateTimeOffset? TryGetAnnouncedAt(long index)
+    {
+        lock (_gate)
+        {
+            return _announcedAt.TryGetValue(index, out var at) ? at : null;
+        }
+    }
+
     public void Apply(Notification notification)
     {
         lock (_gate)
@@ -58,6 +68,7 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
             {
                 case SegmentReady s:
                     _known.TryAdd(s.Index, s.ToInfo());
+                    _announcedAt.TryAdd(s.Index, s.SentAt);
                     MaxKnownIndex = Math.Max(MaxKnownIndex, s.Index);
                     break;
                 case Heartbeat h:

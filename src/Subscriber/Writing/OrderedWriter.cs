@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
+using S3Fanout.Shared.Telemetry;
 using S3Fanout.Subscriber.Tracking;
 
 namespace S3Fanout.Subscriber.Writing;
@@ -15,7 +16,8 @@ internal sealed class OrderedWriter(
     Stream sink,
     ILogger<OrderedWriter> logger,
     ResumePoint? resume = null,
-    CheckpointAsync? checkpoint = null)
+    CheckpointAsync? checkpoint = null,
+    TransferProgress? progress = null)
 {
     private readonly IncrementalHash _sha256 = resume?.Hash ?? IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
@@ -54,6 +56,7 @@ internal sealed class OrderedWriter(
                 }
                 BytesWritten += segment.Buffer.Length;
                 SegmentsWritten++;
+                progress?.AddSegment(segment.Buffer.Length);
             }
             if (checkpoint is not null)
             {
@@ -64,6 +67,7 @@ internal sealed class OrderedWriter(
             logger.LogInformation("Wrote segment {SegmentIndex} ({Bytes} bytes so far)", segment.Index, BytesWritten);
             window.Advance();
             tracker.NoteNews();
+            progress?.SetLag(tracker.MaxKnownIndex - SegmentsWritten);
         }
         await FlushAsync(ct).ConfigureAwait(false);
         Verify();

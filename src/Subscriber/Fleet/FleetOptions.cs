@@ -37,6 +37,15 @@ internal sealed class FleetOptions
     public string? EndpointUrl { get; set; }
 
     public string? Region { get; set; }
+
+    /// <summary>A JSON file rewritten every few seconds with the service's state, for monitoring; none when empty.</summary>
+    public string? HealthFile { get; set; }
+
+    /// <summary>OTLP endpoint (e.g. http://collector:4318) to export the S3Fanout metrics to; none when empty.</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary><c>http/protobuf</c> (default) or <c>grpc</c>.</summary>
+    public string OtlpProtocol { get; set; } = "http/protobuf";
 }
 
 internal sealed class ChannelOptions

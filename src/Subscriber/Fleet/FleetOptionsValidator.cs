@@ -32,6 +32,14 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
         {
             errors.Add($"{s}:EndpointUrl '{options.EndpointUrl}' is not a URL");
         }
+        if (options.OtlpEndpoint is not null && !Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out _))
+        {
+            errors.Add($"{s}:OtlpEndpoint '{options.OtlpEndpoint}' is not a URL");
+        }
+        if (options.OtlpProtocol is not ("http/protobuf" or "grpc"))
+        {
+            errors.Add($"{s}:OtlpProtocol must be http/protobuf or grpc, got '{options.OtlpProtocol}'");
+        }
         for (var i = 0; i < options.Channels.Count; i++)
         {
             ValidateChannel(errors, $"{s}:Channels:{i}", options.Channels[i], options);

@@ -28,6 +28,21 @@ internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOption
 
     public IReadOnlyList<(ChannelAddress Address, ChannelOptions Options)> Channels => _channels.Value;
 
+    private int _active;
+    private int _mirrored;
+    private int _failed;
+    private string? _lastError;
+
+    /// <summary>What the health file reports.</summary>
+    public FleetHealth Health()
+    {
+        lock (_gate)
+        {
+            var active = Volatile.Read(ref _active);
+            return new FleetHealth(active, _jobs.Count - active, Volatile.Read(ref _mirrored), Volatile.Read(ref _failed), _lastError);
+        }
+    }
+
     /// <summary>Called once the queue is subscribed, so catch-up cannot miss a broadcast that starts meanwhile.</summary>
     public void ListenerReady() => _listening.TrySetResult();
 
@@ -82,9 +97,21 @@ internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOption
                 running.RemoveAll(t => t.IsCompleted);
                 running.Add(Task.Run(async () =>
                 {
+                    Interlocked.Increment(ref _active);
                     try
                     {
-                        await job.RunAsync(stoppingToken).ConfigureAwait(false);
+                        if (await job.RunAsync(stoppingToken).ConfigureAwait(false))
+                        {
+                            Interlocked.Increment(ref _mirrored);
+                        }
+                        else
+                        {
+                            Interlocked.Increment(ref _failed);
+                            lock (_gate)
+                            {
+                                _lastError = job.LastError;
+                            }
+                        }
                     }
                     catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                     {
@@ -95,6 +122,7 @@ internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOption
                         {
                             _jobs.Remove(StateStore.Id(job.Tracker.Location.Bucket, job.Tracker.Location.Prefix));
                         }
+                        Interlocked.Decrement(ref _active);
                         job.Tracker.Dispose();
                         slots.Release();
                     }

@@ -27,7 +27,10 @@ internal sealed class MirrorJob(
 
     public BroadcastTracker Tracker => tracker;
 
-    public async Task RunAsync(CancellationToken ct)
+    public string? LastError { get; private set; }
+
+    /// <summary>Mirrors the broadcast; false when it failed (already logged and recorded).</summary>
+    public async Task<bool> RunAsync(CancellationToken ct)
     {
         var location = tracker.Location;
         var url = location.ToString();
@@ -72,6 +75,7 @@ internal sealed class MirrorJob(
                 UpdatedAt = DateTimeOffset.UtcNow,
             });
             _logger.LogInformation("Mirrored {Url}: {Bytes} bytes in {Segments} segments, sha256 {Sha256}", url, result.Bytes, result.Segments, result.Sha256);
+            return true;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -84,6 +88,8 @@ internal sealed class MirrorJob(
             var reason = e is FatalException f ? f.Message : AwsErrors.ToFatal(e, "mirror").Message;
             _logger.LogError("Mirroring {Url} failed: {Reason}", url, reason);
             states.Save(id, new SinkState { Url = url, UploadBegan = tracker.UploadBegan, Status = StateStore.Failed, Detail = reason, UpdatedAt = DateTimeOffset.UtcNow });
+            LastError = $"{url}: {reason}";
+            return false;
         }
     }
 

@@ -8,6 +8,10 @@ using Microsoft.Extensions.Options;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Cli;
+using S3Fanout.Shared.Telemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace S3Fanout.Subscriber.Fleet;
 
@@ -74,6 +78,20 @@ internal sealed class ServeCommand
         builder.Services.AddSingleton<MirrorCoordinator>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MirrorCoordinator>());
         builder.Services.AddHostedService<NotificationListener>();
+        builder.Services.AddHostedService<HealthFileWriter>();
+        if (options.OtlpEndpoint is { } otlp)
+        {
+            builder.Services.AddOpenTelemetry()
+                .ConfigureResource(r => r.AddService("s3fanout-subscribe", serviceInstanceId: $"{Environment.MachineName}/{Environment.ProcessId}"))
+                .WithMetrics(metrics => metrics
+                    .AddMeter(S3FanoutMetrics.MeterName)
+                    .AddOtlpExporter((exporter, reader) =>
+                    {
+                        exporter.Endpoint = new Uri(new Uri(otlp), options.OtlpProtocol == "grpc" ? "" : "v1/metrics");
+                        exporter.Protocol = options.OtlpProtocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 5000;
+                    }));
+        }
 
         using var host = builder.Build();
         await host.RunAsync(ct).ConfigureAwait(false);

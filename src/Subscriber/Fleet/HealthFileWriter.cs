@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace S3Fanout.Subscriber.Fleet;
+
+/// <summary>
+/// Rewrites <see cref="FleetOptions.HealthFile"/> every few seconds: <c>status</c> is <c>ok</c>, <c>failing</c> (the
+/// notification queue is gone) or <c>stopped</c>, with counts and <c>updatedAt</c>. A monitor treats a file older than
+/// a minute as a dead service. Written atomically (temp file and rename).
+/// </summary>
+internal sealed class HealthFileWriter(MirrorCoordinator coordinator, FleetStatus status, IOptions<FleetOptions> options, ILogger<HealthFileWriter> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var path = options.Value.HealthFile;
+        if (string.IsNullOrEmpty(path))
+        {
+            return;
+        }
+        try
+        {
+            while (true)
+            {
+                Write(path, status.Failure is null ? "ok" : "failing");
+                await Task.Delay(Interval, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            Write(path, "stopped");
+        }
+    }
+
+    private void Write(string path, string state)
+    {
+        var health = coordinator.Health();
+        var json = JsonSerializer.Serialize(new
+        {
+            status = state,
+            updatedAt = DateTimeOffset.UtcNow,
+            pid = Environment.ProcessId,
+            health.Active,
+            health.Queued,
+            health.Mirrored,
+            health.Failed,
+            health.LastError,
+        });
+        try
+        {
+            var temp = path + ".tmp";
+            File.WriteAllText(temp, json);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Cannot write the health file {Path}: {Error}", path, e.Message);
+        }
+    }
+}

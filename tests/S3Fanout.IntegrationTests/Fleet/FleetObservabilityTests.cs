@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using S3Fanout.IntegrationTests.Scenarios;
+using S3Fanout.TestSupport;
+using Xunit;
+
+namespace S3Fanout.IntegrationTests.Fleet;
+
+/// <summary>The mirror service's health file and its OpenTelemetry (OTLP/HTTP) metrics export.</summary>
+[Collection("emulator")]
+public sealed class FleetObservabilityTests(EmulatorFixture emulator) : IDisposable
+{
+    private readonly FleetKit _fleet = new(emulator);
+
+    [Fact]
+    public async Task WhenConfigured_TheServiceWritesAHealthFileAndExportsMetricsOverOtlp()
+    {
+        var port = ScenarioKit.ClosedLoopbackPort();
+        using var collector = new HttpListener();
+        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
+        collector.Start();
+        var posts = new ConcurrentQueue<(string Path, byte[] Body)>();
+        var receiving = Task.Run(async () =>
+        {
+            while (collector.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await collector.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+                using var body = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(body);
+                posts.Enqueue((context.Request.Url!.AbsolutePath, body.ToArray()));
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        });
+
+        var bucket = await emulator.CreateBucketAsync("fleet-obs");
+        var health = Path.Combine(_fleet.Root, "health.json");
+        var config = _fleet.WriteConfig("o", $"s3://{bucket}/", extra: new()
+        {
+            ["HealthFile"] = health,
+            ["OtlpEndpoint"] = $"http://127.0.0.1:{port}/",
+        });
+        await using var service = _fleet.StartService(config);
+        await FleetKit.WaitUntilReadyAsync(service);
+        await _fleet.Scenarios.PublishAsync(bucket, "observed", new TestData(2L * 1024 * 1024, seed: 8), "-m", "1");
+
+        var ok = await Poll.ForValueAsync(() =>
+        {
+            var text = File.Exists(health) ? File.ReadAllText(health) : null;
+            return Task.FromResult(text is not null && text.Contains("\"status\":\"ok\"", StringComparison.Ordinal) && text.Contains("\"Mirrored\":1", StringComparison.Ordinal) ? text : null);
+        }, TimeSpan.FromSeconds(60), "the health file to report one mirrored broadcast");
+        using (var doc = JsonDocument.Parse(ok))
+        {
+            Assert.True(DateTimeOffset.UtcNow - doc.RootElement.GetProperty("updatedAt").GetDateTimeOffset() < TimeSpan.FromSeconds(30));
+        }
+
+        await Poll.UntilAsync(() => posts.Any(p => p.Path == "/v1/metrics" && Encoding.UTF8.GetString(p.Body).Contains("s3fanout.bytes", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), "an OTLP export carrying s3fanout.bytes");
+
+        await FleetKit.StopAsync(service);
+        Assert.Contains("\"status\":\"stopped\"", await File.ReadAllTextAsync(health), StringComparison.Ordinal);
+        collector.Stop();
+        await receiving;
+    }
+
+    public void Dispose() => _fleet.Dispose();
+}

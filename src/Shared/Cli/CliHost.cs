@@ -17,6 +17,11 @@ internal static class CliHost
     {
         var name = root.Name;
         var parse = root.Parse(args);
+        if (parse.Tokens.Any(t => t.Type == System.CommandLine.Parsing.TokenType.Directive))
+        {
+            // [suggest:N] drives shell completion (see the README); [diagram] shows how a command line parses.
+            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+        }
         if (parse.Errors.Count > 0)
         {
             await Console.Error.WriteLineAsync($"{name}: {FirstError(parse)} (see {name} --help)").ConfigureAwait(false);

@@ -84,18 +84,30 @@ internal static class CliHost
     private static bool IsHelpOrVersion(ParseResult parse) =>
         parse.Tokens.Any(t => t.Value is "--help" or "-h" or "-?" or "--version");
 
-    /// <summary>Logs go to stderr, always: stdout may carry the data stream.</summary>
-    public static ILoggerFactory CreateLoggers(bool verbose) => LoggerFactory.Create(b => b
-        .AddSimpleConsole(o =>
+    /// <summary>
+    /// Logs go to stderr, always: stdout may carry the data stream. S3FANOUT_LOG_FORMAT=json writes JSON lines for
+    /// log collectors; S3FANOUT_LOG_LEVEL overrides the level (-v means Information, else Warning).
+    /// </summary>
+    public static ILoggerFactory CreateLoggers(bool verbose) => LoggerFactory.Create(b =>
+    {
+        if (string.Equals(Environment.GetEnvironmentVariable("S3FANOUT_LOG_FORMAT"), "json", StringComparison.OrdinalIgnoreCase))
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-            o.UseUtcTimestamp = true;
-        })
-        .AddFilter("Microsoft", LogLevel.Warning)
-        .AddFilter("Polly", LogLevel.Error)
-        .SetMinimumLevel(Environment.GetEnvironmentVariable("S3FANOUT_LOG_LEVEL") is { } level && Enum.TryParse<LogLevel>(level, true, out var l)
-            ? l
-            : verbose ? LogLevel.Information : LogLevel.Warning)
-        .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            b.AddJsonConsole(o => o.UseUtcTimestamp = true);
+        }
+        else
+        {
+            b.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        b.AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("Polly", LogLevel.Error)
+            .SetMinimumLevel(Environment.GetEnvironmentVariable("S3FANOUT_LOG_LEVEL") is { } level && Enum.TryParse<LogLevel>(level, true, out var l)
+                ? l
+                : verbose ? LogLevel.Information : LogLevel.Warning)
+            .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    });
 }

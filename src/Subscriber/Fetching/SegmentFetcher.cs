@@ -82,7 +82,28 @@ internal sealed class SegmentFetcher(
 
     private async ValueTask<FetchedSegment> FetchOnceAsync(long index, string key, CancellationToken ct)
     {
-        using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = tracker.Location.Bucket, Key = key }, ct).ConfigureAwait(false);
+        var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = tracker.Location.Bucket, Key = key }, ct).ConfigureAwait(false);
+        try
+        {
+            return await ReadAndVerifyAsync(index, response, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                response.Dispose();
+            }
+            catch (Amazon.Runtime.AmazonClientException)
+            {
+                // The SDK finishes its ETag (MD5) check of the body when the response is disposed, and throws if it
+                // differs. Thrown here it would replace the failure being reported (our CRC mismatch), or flag a body
+                // our own checks already accepted: the verdict is ours either way.
+            }
+        }
+    }
+
+    private async Task<FetchedSegment> ReadAndVerifyAsync(long index, GetObjectResponse response, CancellationToken ct)
+    {
         var expected = tracker.TryGetInfo(index);
         var length = response.ContentLength;
         if (length is < 0 or > MaxSegmentBytes || (expected is not null && length != expected.Size))

@@ -1,0 +1,92 @@
+using System.Globalization;
+
+namespace S3Fanout.Bench;
+
+/// <summary>What bench/run hands the driver. Every figure is derived from these, so they are recorded in the JSON too.</summary>
+internal sealed class BenchOptions
+{
+    public const int SegmentMiB = 8;
+    public const int Workers = 4;
+    public const int FanoutSubscribers = 10;
+
+    public required Uri Endpoint { get; init; }
+    public required string PublisherDll { get; init; }
+    public required string SubscriberDll { get; init; }
+    public required string WorkDir { get; init; }
+    public required string Out { get; init; }
+    public int EmulatorPid { get; init; }
+    public string? Aws { get; init; }
+    public string? AwsMissingReason { get; init; }
+    public int SizeMiB { get; init; } = 1024;
+    public int LargeFactor { get; init; } = 4;
+    public int FanoutMiB { get; init; } = 256;
+    public int Runs { get; init; } = 3;
+    public bool Quick { get; init; }
+    public bool SdkVariants { get; init; }
+    public int LatencyLines { get; init; } = 120;
+    public int LatencyWarmupLines { get; init; } = 10;
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan LineInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    public string FauxqsVersion { get; init; } = "unknown";
+    public string ProductCommit { get; init; } = "unknown";
+    public string Dotnet { get; init; } = "dotnet";
+
+    public long SizeBytes => SizeMiB * 1024L * 1024;
+    public long LargeBytes => SizeBytes * LargeFactor;
+    public long FanoutBytes => FanoutMiB * 1024L * 1024;
+    public static long SegmentBytes => SegmentMiB * 1024L * 1024;
+
+    /// <summary>The memory target: (workers + 2) × segment size + 100 MiB.</summary>
+    public static double MemoryTargetMiB => (Workers + 2) * SegmentMiB + 100;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var quick = false;
+        var sdkVariants = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            if (a == "--quick")
+            {
+                quick = true;
+                continue;
+            }
+            if (a == "--sdk-variants")
+            {
+                sdkVariants = true;
+                continue;
+            }
+            if (!a.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"unexpected argument '{a}'");
+            }
+            values[a[2..]] = args[++i];
+        }
+        string Need(string name) => values.TryGetValue(name, out var v) ? v : throw new ArgumentException($"--{name} is required");
+        int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        var aws = values.GetValueOrDefault("aws");
+        return new BenchOptions
+        {
+            Endpoint = new Uri(Need("endpoint")),
+            PublisherDll = Need("publisher-dll"),
+            SubscriberDll = Need("subscriber-dll"),
+            WorkDir = Need("work"),
+            Out = Need("out"),
+            EmulatorPid = Int("emulator-pid", 0),
+            Aws = string.IsNullOrEmpty(aws) ? null : aws,
+            AwsMissingReason = values.GetValueOrDefault("aws-missing-reason"),
+            Quick = quick,
+            SdkVariants = sdkVariants,
+            SizeMiB = Int("size-mib", quick ? 16 : 1024),
+            LargeFactor = Int("large-factor", 4),
+            FanoutMiB = Int("fanout-mib", Math.Min(256, Int("size-mib", quick ? 16 : 1024))),
+            Runs = Int("runs", quick ? 1 : 3),
+            LatencyLines = Int("latency-lines", quick ? 20 : 120),
+            LatencyWarmupLines = Int("latency-warmup-lines", quick ? 3 : 10),
+            FauxqsVersion = values.GetValueOrDefault("fauxqs-version") ?? "unknown",
+            ProductCommit = values.GetValueOrDefault("product-commit") ?? "unknown",
+            Dotnet = values.GetValueOrDefault("dotnet") ?? "dotnet",
+        };
+    }
+}

@@ -1,0 +1,146 @@
+using Amazon;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Amazon.SQS;
+using Amazon.SQS.Model;
+
+namespace S3Fanout.Bench;
+
+/// <summary>
+/// The limit: plain AWSSDK.S3 PutObject/GetObject of the stream's 8 MiB segments, 4 in flight, no pipeline, with the
+/// same client settings as the product (src/Shared/Aws/AwsConnection.cs): path-style, standard retries with 2 transport
+/// retries, no SDK body checksums, 8 connections per server.
+/// </summary>
+internal sealed class RawS3 : IDisposable
+{
+    private readonly AmazonS3Client _s3;
+    private readonly AmazonSQSClient _sqs;
+
+    public RawS3(Uri endpoint)
+    {
+        var credentials = new BasicAWSCredentials("bench", "bench");
+        var s3Config = new AmazonS3Config { ForcePathStyle = true };
+        _s3 = new AmazonS3Client(credentials, Configure(s3Config, endpoint));
+        _sqs = new AmazonSQSClient(credentials, Configure(new AmazonSQSConfig(), endpoint));
+    }
+
+    private static T Configure<T>(T config, Uri endpoint) where T : ClientConfig
+    {
+        config.RegionEndpoint = RegionEndpoint.USEast1;
+        config.ServiceURL = endpoint.ToString();
+        config.AuthenticationRegion = "us-east-1";
+        config.RetryMode = RequestRetryMode.Standard;
+        config.MaxErrorRetry = 2;
+        config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+        config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
+        config.MaxConnectionsPerServer = 8;
+        return config;
+    }
+
+    public Task CreateBucketAsync(string bucket) => _s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
+
+    /// <summary>PUTs <paramref name="file"/>'s first <paramref name="size"/> bytes as 8 MiB objects under prefix/, 4 at once.</summary>
+    public async Task PutSegmentsAsync(string bucket, string prefix, string file, long size, bool contentMd5)
+    {
+        var segment = BenchOptions.SegmentBytes;
+        var count = (int)((size + segment - 1) / segment);
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, BenchOptions.Workers).Select(_ => Task.Run(async () =>
+        {
+            var buffer = GC.AllocateUninitializedArray<byte>((int)segment);
+            using var handle = File.OpenHandle(file);
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var offset = i * segment;
+                var length = (int)Math.Min(segment, size - offset);
+                ReadExactly(handle, buffer.AsSpan(0, length), offset);
+                using var body = new MemoryStream(buffer, 0, length, writable: false);
+                var request = new PutObjectRequest { BucketName = bucket, Key = Key(prefix, i), InputStream = body, AutoCloseStream = false };
+                if (contentMd5)
+                {
+                    // As the product does (Content-MD5 is S3's own integrity check on the body).
+                    using var md5 = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.MD5);
+                    md5.AppendData(buffer, 0, length);
+                    request.MD5Digest = Convert.ToBase64String(md5.GetHashAndReset());
+                }
+                await _s3.PutObjectAsync(request).ConfigureAwait(false);
+            }
+        }))).ConfigureAwait(false);
+    }
+
+    /// <summary>GETs the objects <see cref="PutSegmentsAsync"/> stored, 4 at once, reading every body to its end.</summary>
+    public async Task<long> GetSegmentsAsync(string bucket, string prefix, long size)
+    {
+        var segment = BenchOptions.SegmentBytes;
+        var count = (int)((size + segment - 1) / segment);
+        var next = -1;
+        long total = 0;
+        await Task.WhenAll(Enumerable.Range(0, BenchOptions.Workers).Select(_ => Task.Run(async () =>
+        {
+            var buffer = GC.AllocateUninitializedArray<byte>(1024 * 1024);
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = Key(prefix, i) }).ConfigureAwait(false);
+                int n;
+                while ((n = await response.ResponseStream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+                {
+                    Interlocked.Add(ref total, n);
+                }
+            }
+        }))).ConfigureAwait(false);
+        if (total != size)
+        {
+            throw new InvalidOperationException($"raw GET read {total} bytes, expected {size}");
+        }
+        return total;
+    }
+
+    /// <summary>Deletes everything under prefix/ (the emulator keeps objects in RAM).</summary>
+    public async Task DeletePrefixAsync(string bucket, string prefix)
+    {
+        string? token = null;
+        do
+        {
+            var page = await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix + "/", ContinuationToken = token }).ConfigureAwait(false);
+            var keys = (page.S3Objects ?? []).Select(o => new KeyVersion { Key = o.Key }).ToList();
+            if (keys.Count > 0)
+            {
+                await _s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = bucket, Objects = keys, Quiet = true }).ConfigureAwait(false);
+            }
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+    }
+
+    /// <summary>Subscriber queues of <paramref name="bucket"/>'s channel (s3fanout-&lt;bucket&gt;-…), to know when subscribers listen.</summary>
+    public async Task<int> CountSubscriberQueuesAsync(string bucket)
+    {
+        var response = await _sqs.ListQueuesAsync(new ListQueuesRequest { QueueNamePrefix = "s3fanout-" + bucket.Replace('.', '-') + "-" }).ConfigureAwait(false);
+        return response.QueueUrls?.Count ?? 0;
+    }
+
+    private static string Key(string prefix, int i) => $"{prefix}/{i + 1:D15}";
+
+    private static void ReadExactly(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var n = RandomAccess.Read(handle, buffer, offset);
+            if (n == 0)
+            {
+                throw new EndOfStreamException("the data file is shorter than the stream size");
+            }
+            buffer = buffer[n..];
+            offset += n;
+        }
+    }
+
+    public void Dispose()
+    {
+        _s3.Dispose();
+        _sqs.Dispose();
+    }
+}

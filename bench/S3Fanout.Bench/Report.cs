@@ -1,0 +1,263 @@
+using System.Globalization;
+using System.Text;
+
+namespace S3Fanout.Bench;
+
+/// <summary>Every figure a run collected: one dictionary of metric → value per round, plus omissions and failures.</summary>
+internal sealed class Results
+{
+    public List<Dictionary<string, double>> Rounds { get; } = [];
+    public Dictionary<string, string> Omitted { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> Failed { get; } = new(StringComparer.Ordinal);
+    public List<Dictionary<string, object>> Evidence { get; } = [];
+
+    public void Set(int round, string id, double value)
+    {
+        while (Rounds.Count <= round)
+        {
+            Rounds.Add(new Dictionary<string, double>(StringComparer.Ordinal));
+        }
+        Rounds[round][id] = value;
+    }
+
+    public void Fail(IEnumerable<string> ids, string why)
+    {
+        foreach (var id in ids)
+        {
+            Failed.TryAdd(id, why);
+        }
+    }
+
+    public void Omit(IEnumerable<string> ids, string why)
+    {
+        foreach (var id in ids)
+        {
+            Omitted.TryAdd(id, why);
+        }
+    }
+
+    public void AddEvidence(int round, string stage, Dictionary<string, object> figures)
+    {
+        var entry = new Dictionary<string, object> { ["round"] = round + 1, ["stage"] = stage };
+        foreach (var (k, v) in figures)
+        {
+            entry[k] = v;
+        }
+        Evidence.Add(entry);
+    }
+}
+
+/// <summary>A target: the row's value (or its ratio to the limit / to aws-cli) compared with a threshold.</summary>
+internal sealed record Check(string On, bool AtLeast, double Threshold)
+{
+    public string Describe(string unit) => On switch
+    {
+        "limit" => $"{(AtLeast ? "≥" : "≤")} {Fmt(Threshold)}× limit",
+        "awscli" => $"{(AtLeast ? "≥" : "≤")} {Fmt(Threshold)}× aws-cli",
+        "growth" => $"≤ {Fmt(Threshold)}× the {unit} stream's",
+        _ => $"{(AtLeast ? "≥" : "≤")} {Fmt(Threshold)} {unit}",
+    };
+
+    public bool Passes(double v) => AtLeast ? v >= Threshold : v <= Threshold;
+
+    private static string Fmt(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
+}
+
+internal sealed record RowSpec(string Id, string Stage, string Label, string Unit, string? LimitRef = null, string? AwsRef = null, params Check[] Checks);
+
+/// <summary>Builds the table (medians over rounds, ratios taken within each round), prints it and writes it as JSON/Markdown.</summary>
+internal static class Report
+{
+    public static List<RowSpec> Specs(BenchOptions o)
+    {
+        var size = SizeText(o.SizeBytes);
+        var large = SizeText(o.LargeBytes);
+        var mem = BenchOptions.MemoryTargetMiB;
+        var seg = $"{BenchOptions.SegmentMiB} MiB × {BenchOptions.Workers}";
+        return
+        [
+            new("limit.put", "limit", $"raw SDK PutObject, {seg} in flight", "MiB/s", "limit.put", "awscli.put"),
+            new("limit.put_md5", "limit", "raw SDK PutObject + Content-MD5 (reference)", "MiB/s", "limit.put", "awscli.put"),
+            new("limit.get", "limit", $"raw SDK GetObject, {seg} in flight", "MiB/s", "limit.get", "awscli.get"),
+            new("awscli.put", "peer", "aws-cli v2 s3 cp - s3://… (stdin)", "MiB/s", "limit.put", "awscli.put"),
+            new("awscli.get", "peer", "aws-cli v2 s3 cp s3://… - (stdout)", "MiB/s", "limit.get", "awscli.get"),
+            new("s3fanout.publish", "s3fanout", $"publish {size} file → manifest complete", "MiB/s", "limit.put", "awscli.put",
+                new Check("limit", true, 0.9), new Check("awscli", true, 2)),
+            new("s3fanout.subscribe", "s3fanout", $"subscribe {size} completed → stdout", "MiB/s", "limit.get", "awscli.get",
+                new Check("limit", true, 0.9), new Check("awscli", true, 3)),
+            new("s3fanout.latency.p50", "latency", $"line stdin→stdout p50 (flush {o.FlushInterval.TotalMilliseconds:F0} ms)", "ms", Checks: [new Check("value", false, 300)]),
+            new("s3fanout.latency.p99", "latency", $"line stdin→stdout p99 (flush {o.FlushInterval.TotalMilliseconds:F0} ms)", "ms", Checks: [new Check("value", false, 1000)]),
+            new("s3fanout.fanout.aggregate", "fan-out", $"1 pub + {BenchOptions.FanoutSubscribers} subs, {SizeText(o.FanoutBytes)}: bytes delivered/s", "MiB/s", "limit.get", Checks: [new Check("limit", true, 0.8)]),
+            new("s3fanout.fanout.lag", "fan-out", "slowest subscriber done − publisher done", "s"),
+            new("s3fanout.fanout.finish_ratio", "fan-out", "slowest subscriber's finish ÷ publisher's", "×"),
+            new("s3fanout.fanout.identical", "fan-out", "subscribers byte-identical (SHA-256)", $"of {BenchOptions.FanoutSubscribers}",
+                Checks: [new Check("value", true, BenchOptions.FanoutSubscribers)]),
+            new("s3fanout.memory.publish.base", "memory", $"publisher peak RSS, {size}", "MiB", Checks: [new Check("value", false, mem)]),
+            new("s3fanout.memory.publish.large", "memory", $"publisher peak RSS, {large}", "MiB", Checks: [new Check("value", false, mem)]),
+            new("s3fanout.memory.publish.growth", "memory", $"publisher RSS {large} ÷ {size}", "×", Checks: [new Check("growth", false, 1.10)]),
+            new("s3fanout.memory.subscribe.base", "memory", $"subscriber peak RSS, {size}", "MiB", Checks: [new Check("value", false, mem)]),
+            new("s3fanout.memory.subscribe.large", "memory", $"subscriber peak RSS, {large}", "MiB", Checks: [new Check("value", false, mem)]),
+            new("s3fanout.memory.subscribe.growth", "memory", $"subscriber RSS {large} ÷ {size}", "×", Checks: [new Check("growth", false, 1.10)]),
+        ];
+    }
+
+    public static string SizeText(long bytes) => bytes >= 1L << 30 && bytes % (1L << 30) == 0
+        ? $"{bytes >> 30} GiB"
+        : $"{bytes >> 20} MiB";
+
+    public sealed record Row(RowSpec Spec, string Status, double? Value, List<double> Samples, double? VsLimit, double? VsAws, string Target, string Verdict, string? Note);
+
+    public static List<Row> Build(BenchOptions o, Results results)
+    {
+        var rows = new List<Row>();
+        foreach (var spec in Specs(o))
+        {
+            var samples = results.Rounds.Where(r => r.ContainsKey(spec.Id)).Select(r => r[spec.Id]).ToList();
+            var target = spec.Checks.Length == 0 ? "" : string.Join(", ", spec.Checks.Select(c => c.Describe(c.On == "growth" ? SizeText(o.SizeBytes) : spec.Unit)));
+            if (results.Omitted.TryGetValue(spec.Id, out var omitted))
+            {
+                rows.Add(new Row(spec, "omitted", null, [], null, null, target, "OMITTED", omitted));
+                continue;
+            }
+            if (samples.Count == 0)
+            {
+                var why = results.Failed.GetValueOrDefault(spec.Id, "no measurement");
+                rows.Add(new Row(spec, "failed", null, [], null, null, target, "FAILED", why));
+                continue;
+            }
+            var value = Median(samples);
+            var vsLimit = Ratio(results, spec.Id, spec.LimitRef);
+            var vsAws = Ratio(results, spec.Id, spec.AwsRef);
+            var verdict = "";
+            var notes = new List<string>();
+            if (results.Failed.TryGetValue(spec.Id, out var partialFailure))
+            {
+                notes.Add($"some rounds failed: {partialFailure}");
+            }
+            if (spec.Checks.Length > 0)
+            {
+                var outcomes = spec.Checks.Select(c => c.On switch
+                {
+                    "limit" => vsLimit is { } l ? c.Passes(l) : (bool?)null,
+                    "awscli" => vsAws is { } a ? c.Passes(a) : null,
+                    _ => c.Passes(value),
+                }).ToList();
+                if (outcomes.Any(x => x == false))
+                {
+                    verdict = "MISS";
+                }
+                else if (outcomes.Any(x => x is null))
+                {
+                    verdict = "PARTIAL";
+                    notes.Add("a reference it is compared with was omitted");
+                }
+                else
+                {
+                    verdict = "PASS";
+                }
+            }
+            rows.Add(new Row(spec, "ok", value, samples, vsLimit, vsAws, target, verdict, notes.Count > 0 ? string.Join("; ", notes) : null));
+        }
+        return rows;
+    }
+
+    /// <summary>Median over rounds of (value ÷ reference) taken within the same round, so slow and fast moments of a noisy machine cancel.</summary>
+    private static double? Ratio(Results results, string id, string? reference)
+    {
+        if (reference is null)
+        {
+            return null;
+        }
+        var ratios = results.Rounds
+            .Where(r => r.ContainsKey(id) && r.TryGetValue(reference, out var d) && d > 0)
+            .Select(r => r[id] / r[reference])
+            .ToList();
+        return ratios.Count == 0 ? null : Median(ratios);
+    }
+
+    public static double Median(IReadOnlyList<double> values)
+    {
+        var s = values.Order().ToList();
+        var n = s.Count;
+        return n % 2 == 1 ? s[n / 2] : (s[(n / 2) - 1] + s[n / 2]) / 2;
+    }
+
+    public static string Num(double? v, string unit = "")
+    {
+        if (v is not { } x)
+        {
+            return "—";
+        }
+        var text = unit switch
+        {
+            "ms" or "MiB/s" or "MiB" => x.ToString("0.0", CultureInfo.InvariantCulture),
+            "s" => x.ToString("0.00", CultureInfo.InvariantCulture),
+            _ when unit.StartsWith("of ", StringComparison.Ordinal) => x.ToString("0", CultureInfo.InvariantCulture),
+            _ => x.ToString("0.00", CultureInfo.InvariantCulture),
+        };
+        return unit switch
+        {
+            "" => text,
+            "×" => text + "×",
+            _ => $"{text} {unit}",
+        };
+    }
+
+    private static string RatioText(double? r) => r is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—";
+
+    private static string Cell(Row row, string what) => what switch
+    {
+        "value" => row.Status switch
+        {
+            "ok" => Num(row.Value, row.Spec.Unit),
+            _ => row.Status,
+        },
+        "samples" => row.Samples.Count > 1 ? string.Join(" / ", row.Samples.Select(s => Num(s, ""))) : "",
+        _ => "",
+    };
+
+    public static string Text(List<Row> rows)
+    {
+        var header = new[] { "stage", "figure", "median", "vs limit", "vs aws-cli", "target", "verdict", "runs" };
+        var table = rows.Select(r => new[]
+        {
+            r.Spec.Stage, r.Spec.Label, Cell(r, "value"), RatioText(r.VsLimit), RatioText(r.VsAws), r.Target, r.Verdict,
+            r.Status == "ok" ? Cell(r, "samples") : r.Note ?? "",
+        }).ToList();
+        var widths = header.Select((h, i) => Math.Max(h.Length, table.Max(t => t[i].Length))).ToArray();
+        var sb = new StringBuilder();
+        void Line(string[] cells) => sb.AppendLine(string.Join("  ", cells.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+        Line(header);
+        Line(widths.Select(w => new string('-', w)).ToArray());
+        table.ForEach(Line);
+        return sb.ToString();
+    }
+
+    public static string Markdown(List<Row> rows)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| stage | figure | median | vs limit | vs aws-cli | target | verdict | runs |");
+        sb.AppendLine("| --- | --- | ---: | ---: | ---: | --- | --- | --- |");
+        foreach (var r in rows)
+        {
+            var runs = r.Status == "ok" ? Cell(r, "samples") : r.Note ?? "";
+            sb.AppendLine($"| {r.Spec.Stage} | {r.Spec.Label} | {Cell(r, "value")} | {RatioText(r.VsLimit)} | {RatioText(r.VsAws)} | {r.Target} | {r.Verdict} | {runs.Replace("|", "\\|", StringComparison.Ordinal)} |");
+        }
+        return sb.ToString();
+    }
+
+    public static Dictionary<string, object?> Json(List<Row> rows) => rows.ToDictionary(r => r.Spec.Id, r => (object?)new Dictionary<string, object?>
+    {
+        ["stage"] = r.Spec.Stage,
+        ["label"] = r.Spec.Label,
+        ["unit"] = r.Spec.Unit,
+        ["status"] = r.Status,
+        ["value"] = r.Value is { } v ? Math.Round(v, 3) : null,
+        ["samples"] = r.Samples.Select(s => Math.Round(s, 3)).ToList(),
+        ["vs_limit"] = r.VsLimit is { } l ? Math.Round(l, 3) : null,
+        ["vs_awscli"] = r.VsAws is { } a ? Math.Round(a, 3) : null,
+        ["target"] = r.Target,
+        ["verdict"] = r.Verdict,
+        ["note"] = r.Note,
+    });
+}

@@ -1,0 +1,548 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace S3Fanout.Bench;
+
+internal sealed class StageException(string message) : Exception(message);
+
+/// <summary>The measurements. Each round runs every stage once; the throughput stages rotate their order between rounds.</summary>
+internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results results, string bucket)
+{
+    private static readonly string[] AwsIds = ["awscli.put", "awscli.get"];
+    private string _baseFile = "";
+    private string _largeFile = "";
+    private string _baseSha256 = "";
+    private string _fanoutFile = "";
+    private string _fanoutSha256 = "";
+    private int _runId;
+
+    private string Endpoint => o.Endpoint.ToString().TrimEnd('/');
+
+    private static TimeSpan TransferTimeout(long bytes) => TimeSpan.FromSeconds(120 + (bytes / 1048576.0 * 0.5));
+
+    public async Task PrepareAsync()
+    {
+        Directory.CreateDirectory(o.WorkDir);
+        _baseFile = Path.Combine(o.WorkDir, "stream-base.bin");
+        _baseSha256 = WriteRandomFile(_baseFile, o.SizeBytes);
+        (_fanoutFile, _fanoutSha256) = (_baseFile, _baseSha256);
+        if (o.FanoutBytes != o.SizeBytes)
+        {
+            _fanoutFile = Path.Combine(o.WorkDir, "stream-fanout.bin");
+            _fanoutSha256 = WriteRandomFile(_fanoutFile, o.FanoutBytes);
+        }
+        _largeFile = Path.Combine(o.WorkDir, "stream-large.bin");
+        await using (var large = File.Create(_largeFile))
+        {
+            for (var i = 0; i < o.LargeFactor; i++)
+            {
+                await using var part = File.OpenRead(_baseFile);
+                await part.CopyToAsync(large).ConfigureAwait(false);
+            }
+        }
+        // Warm the driver's own SDK path (JIT, connections), so round 1's limit is not its start-up.
+        await s3.PutSegmentsAsync(bucket, "warmup", _baseFile, Math.Min(o.SizeBytes, BenchOptions.SegmentBytes), contentMd5: false).ConfigureAwait(false);
+        await s3.GetSegmentsAsync(bucket, "warmup", Math.Min(o.SizeBytes, BenchOptions.SegmentBytes)).ConfigureAwait(false);
+        await s3.DeletePrefixAsync(bucket, "warmup").ConfigureAwait(false);
+    }
+
+    /// <summary>Start-up cost of each executable (--version), median of 3 (1 in quick mode): part of every S3Fanout wall time below.</summary>
+    public async Task<Dictionary<string, object>> StartupCostAsync()
+    {
+        var figures = new Dictionary<string, object>();
+        foreach (var (name, dll) in new[] { ("publisher", o.PublisherDll), ("subscriber", o.SubscriberDll) })
+        {
+            var walls = new List<double>();
+            for (var i = 0; i < (o.Quick ? 1 : 3); i++)
+            {
+                var run = await RunChildAsync($"exec {Shell.TimePrefix(TimeFile())}{Dotnet(dll)} --version > /dev/null", $"{name} --version", TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+                walls.Add(run.WallS);
+            }
+            figures[$"{name}_version_wall_s"] = Math.Round(Report.Median(walls), 3);
+        }
+        if (o.Aws is not null)
+        {
+            var walls = new List<double>();
+            for (var i = 0; i < (o.Quick ? 1 : 3); i++)
+            {
+                walls.Add((await RunChildAsync($"exec {Shell.TimePrefix(TimeFile())}{Shell.Q(o.Aws)} --version > /dev/null", "aws --version", TimeSpan.FromSeconds(60)).ConfigureAwait(false)).WallS);
+            }
+            figures["awscli_version_wall_s"] = Math.Round(Report.Median(walls), 3);
+        }
+        return figures;
+    }
+
+    public async Task RoundAsync(int round)
+    {
+        var throughput = new (string Name, Func<int, Task> Run)[] { ("limit", LimitAsync), ("aws-cli", AwsCliAsync), ("s3fanout", ToolAsync) };
+        for (var k = 0; k < throughput.Length; k++)
+        {
+            var (name, run) = throughput[(k + round) % throughput.Length];
+            Log($"round {round + 1}/{o.Runs}: {name} throughput");
+            await run(round).ConfigureAwait(false);
+        }
+        Log($"round {round + 1}/{o.Runs}: latency");
+        await LatencyAsync(round).ConfigureAwait(false);
+        Log($"round {round + 1}/{o.Runs}: fan-out to {BenchOptions.FanoutSubscribers} subscribers");
+        await FanOutAsync(round).ConfigureAwait(false);
+        Log($"round {round + 1}/{o.Runs}: memory with a {Report.SizeText(o.LargeBytes)} stream");
+        await LargeMemoryAsync(round).ConfigureAwait(false);
+    }
+
+    // ---- 1. the limit ------------------------------------------------------------------------------------------
+
+    private async Task LimitAsync(int round)
+    {
+        var prefix = $"raw/r{round + 1}";
+        await Guard(["limit.put", "limit.get"], prefix, async () =>
+        {
+            var put = await InProcessAsync(() => s3.PutSegmentsAsync(bucket, prefix, _baseFile, o.SizeBytes, contentMd5: false)).ConfigureAwait(false);
+            Record(round, "limit.put", put, o.SizeBytes);
+            var get = await InProcessAsync(() => s3.GetSegmentsAsync(bucket, prefix, o.SizeBytes)).ConfigureAwait(false);
+            Record(round, "limit.get", get, o.SizeBytes);
+        }).ConfigureAwait(false);
+        var md5Prefix = $"raw-md5/r{round + 1}";
+        await Guard(["limit.put_md5"], md5Prefix, async () =>
+        {
+            var put = await InProcessAsync(() => s3.PutSegmentsAsync(bucket, md5Prefix, _baseFile, o.SizeBytes, contentMd5: true)).ConfigureAwait(false);
+            Record(round, "limit.put_md5", put, o.SizeBytes);
+        }).ConfigureAwait(false);
+    }
+
+    // ---- 2. the peer -------------------------------------------------------------------------------------------
+
+    private async Task AwsCliAsync(int round)
+    {
+        if (o.Aws is null)
+        {
+            results.Omit(AwsIds, o.AwsMissingReason ?? "/usr/bin/aws is not installed");
+            return;
+        }
+        var prefix = $"awscli/r{round + 1}";
+        var url = $"s3://{bucket}/{prefix}/stream";
+        await Guard(AwsIds, prefix, async () =>
+        {
+            var put = await ChildAsync($"exec {{time}}{Shell.Q(o.Aws)} s3 cp - {Shell.Q(url)} --endpoint-url {Shell.Q(Endpoint)} --no-progress < {Shell.Q(_baseFile)} > /dev/null 2> {{err}}",
+                "aws s3 cp - (upload)", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
+            Record(round, "awscli.put", put, o.SizeBytes);
+            var get = await ChildAsync($"exec {{time}}{Shell.Q(o.Aws)} s3 cp {Shell.Q(url)} - --endpoint-url {Shell.Q(Endpoint)} --no-progress > /dev/null 2> {{err}}",
+                "aws s3 cp … - (download)", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
+            Record(round, "awscli.get", get, o.SizeBytes);
+        }).ConfigureAwait(false);
+    }
+
+    // ---- 3. S3Fanout throughput (and the base-size memory figures) -----------------------------------------------
+
+    private async Task ToolAsync(int round)
+    {
+        var prefix = $"tool/r{round + 1}";
+        var url = $"s3://{bucket}/{prefix}";
+        await Guard(["s3fanout.publish", "s3fanout.subscribe", "s3fanout.memory.publish.base", "s3fanout.memory.subscribe.base"], prefix, async () =>
+        {
+            var pub = await ChildAsync($"exec {{time}}{Dotnet(o.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} < {Shell.Q(_baseFile)} > /dev/null 2> {{err}}",
+                "s3fanout-publish", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
+            Record(round, "s3fanout.publish", pub, o.SizeBytes);
+            results.Set(round, "s3fanout.memory.publish.base", pub.PeakRssKb / 1024.0);
+            var sub = await ChildAsync($"exec {{time}}{Dotnet(o.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} > /dev/null 2> {{err}}",
+                "s3fanout-subscribe", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
+            Record(round, "s3fanout.subscribe", sub, o.SizeBytes);
+            results.Set(round, "s3fanout.memory.subscribe.base", sub.PeakRssKb / 1024.0);
+        }).ConfigureAwait(false);
+    }
+
+    // ---- 4. latency --------------------------------------------------------------------------------------------
+
+    private async Task LatencyAsync(int round)
+    {
+        var prefix = $"latency/r{round + 1}";
+        var url = $"s3://{bucket}/{prefix}";
+        await Guard(["s3fanout.latency.p50", "s3fanout.latency.p99"], prefix, async () =>
+        {
+            var flush = $"{o.FlushInterval.TotalMilliseconds:F0}ms";
+            var queues = await s3.CountSubscriberQueuesAsync(bucket).ConfigureAwait(false);
+            var subErr = new StringBuilder();
+            using var sub = StartDotnet(o.SubscriberDll, ["--endpoint-url", Endpoint, "--wait", "120s", url], stdin: false, stdout: true, subErr);
+            await WaitForQueuesAsync(queues + 1, TimeSpan.FromSeconds(90), [sub], subErr).ConfigureAwait(false);
+            var pubErr = new StringBuilder();
+            using var pub = StartDotnet(o.PublisherDll, ["--endpoint-url", Endpoint, "--flush-interval", flush, url], stdin: true, stdout: false, pubErr);
+            try
+            {
+                await MeasureLatencyAsync(round, sub, subErr, pub, pubErr).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var p in new[] { pub, sub }.Where(p => !p.HasExited))
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+            }
+        }).ConfigureAwait(false);
+    }
+
+    private async Task MeasureLatencyAsync(int round, Process sub, StringBuilder subErr, Process pub, StringBuilder pubErr)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var warmReceived = 0;
+        var reader = Task.Run(async () =>
+        {
+            while (await sub.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                var now = Stopwatch.GetTimestamp();
+                var parts = line.Split(' ', 4);
+                if (parts.Length < 3 || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var sent))
+                {
+                    throw new StageException($"the subscriber wrote a line that was never sent: '{line[..Math.Min(line.Length, 40)]}'");
+                }
+                if (parts[0] == "M")
+                {
+                    latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                }
+                else
+                {
+                    Interlocked.Increment(ref warmReceived);
+                }
+            }
+        });
+
+        var stdin = pub.StandardInput.BaseStream;
+        async Task SendAsync(char kind, int seq)
+        {
+            // 100 bytes: kind, sequence, send timestamp (Stopwatch ticks, one clock for sender and receiver), padding, newline.
+            var text = $"{kind} {seq:D6} {Stopwatch.GetTimestamp():D20} ".PadRight(99, '.') + "\n";
+            await stdin.WriteAsync(Encoding.ASCII.GetBytes(text)).ConfigureAwait(false);
+            await stdin.FlushAsync().ConfigureAwait(false);
+        }
+        var next = Stopwatch.GetTimestamp();
+        async Task TickAsync()
+        {
+            next += (long)(o.LineInterval.TotalSeconds * Stopwatch.Frequency);
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait).ConfigureAwait(false);
+            }
+        }
+        // Warm-up lines (not measured) until the pipeline delivered one: start-up and JIT of both processes.
+        var warm = 0;
+        while (warm < o.LatencyWarmupLines || Volatile.Read(ref warmReceived) == 0)
+        {
+            if (warm > 900 || reader.IsCompleted || pub.HasExited)
+            {
+                throw new StageException($"no warm-up line came through after {warm} lines: publisher: {Tail(pubErr)} subscriber: {Tail(subErr)}");
+            }
+            await SendAsync('W', warm++).ConfigureAwait(false);
+            await TickAsync().ConfigureAwait(false);
+        }
+        for (var m = 0; m < o.LatencyLines; m++)
+        {
+            await SendAsync('M', m).ConfigureAwait(false);
+            await TickAsync().ConfigureAwait(false);
+        }
+        var deadline = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
+        while (latencies.Count < o.LatencyLines && Stopwatch.GetTimestamp() < deadline && !reader.IsCompleted)
+        {
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+        pub.StandardInput.Close();
+        await Shell.WaitAsync(pub, TimeSpan.FromSeconds(90)).ConfigureAwait(false);
+        await Shell.WaitAsync(sub, TimeSpan.FromSeconds(90)).ConfigureAwait(false);
+        await reader.ConfigureAwait(false);
+        if (pub.ExitCode != 0 || sub.ExitCode != 0)
+        {
+            throw new StageException($"publisher exited {pub.ExitCode} ({Tail(pubErr)}), subscriber {sub.ExitCode} ({Tail(subErr)})");
+        }
+        if (latencies.Count != o.LatencyLines)
+        {
+            throw new StageException($"{latencies.Count} of {o.LatencyLines} measured lines arrived");
+        }
+        var sorted = latencies.Order().ToList();
+        var p50 = Percentile(sorted, 0.50);
+        var p99 = Percentile(sorted, 0.99);
+        results.Set(round, "s3fanout.latency.p50", p50);
+        results.Set(round, "s3fanout.latency.p99", p99);
+        results.AddEvidence(round, "s3fanout.latency", new Dictionary<string, object>
+        {
+            ["lines"] = sorted.Count,
+            ["warmup_lines"] = warm,
+            ["min_ms"] = Math.Round(sorted[0], 1),
+            ["p50_ms"] = Math.Round(p50, 1),
+            ["p90_ms"] = Math.Round(Percentile(sorted, 0.90), 1),
+            ["p99_ms"] = Math.Round(p99, 1),
+            ["max_ms"] = Math.Round(sorted[^1], 1),
+            ["flush_interval_ms"] = o.FlushInterval.TotalMilliseconds,
+        });
+    }
+
+    /// <summary>Nearest-rank percentile of sorted values.</summary>
+    private static double Percentile(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    // ---- 5. fan-out --------------------------------------------------------------------------------------------
+
+    private async Task FanOutAsync(int round)
+    {
+        var prefix = $"fanout/r{round + 1}";
+        var url = $"s3://{bucket}/{prefix}";
+        string[] ids = ["s3fanout.fanout.aggregate", "s3fanout.fanout.lag", "s3fanout.fanout.finish_ratio", "s3fanout.fanout.identical"];
+        await Guard(ids, prefix, async () =>
+        {
+            var n = BenchOptions.FanoutSubscribers;
+            var queues = await s3.CountSubscriberQueuesAsync(bucket).ConfigureAwait(false);
+            var subs = new List<(Process Process, Task<long> Ended, string Time, string Err, string Sha)>();
+            try
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    var (time, err, sha) = (TimeFile(), ErrFile(), Path.Combine(o.WorkDir, $"sub{i}.{_runId}.sha"));
+                    var script = $"set -o pipefail; {Shell.TimePrefix(time)}{Dotnet(o.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} --wait 300s {Shell.Q(url)} 2> {Shell.Q(err)} | sha256sum | cut -c1-64 > {Shell.Q(sha)}";
+                    var p = Shell.Start(script);
+                    subs.Add((p, Shell.WaitAsync(p, TransferTimeout(o.FanoutBytes * n) + TimeSpan.FromSeconds(300)), time, err, sha));
+                }
+                await WaitForQueuesAsync(queues + n, TimeSpan.FromSeconds(180), subs.Select(s => s.Process).ToList(), null).ConfigureAwait(false);
+                await Task.Delay(500).ConfigureAwait(false);
+
+                var before = cpu.Read();
+                var t0 = Stopwatch.GetTimestamp();
+                var pub = await RunChildAsync($"exec {Shell.TimePrefix(TimeFile())}{Dotnet(o.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} < {Shell.Q(_fanoutFile)} > /dev/null 2> {Shell.Q(ErrFile())}",
+                    "s3fanout-publish (fan-out)", TransferTimeout(o.FanoutBytes * n)).ConfigureAwait(false);
+                if (pub.ExitCode != 0)
+                {
+                    throw new StageException($"the publisher exited {pub.ExitCode}: {pub.StderrTail}");
+                }
+                var ends = await Task.WhenAll(subs.Select(s => s.Ended)).ConfigureAwait(false);
+                var after = cpu.Read();
+                var last = ends.Max();
+                var runs = subs.Select((s, i) => Shell.Collect(s.Process.ExitCode, Stopwatch.GetElapsedTime(t0, ends[i]).TotalSeconds, ends[i], s.Time, s.Err)).ToList();
+                var identical = subs.Zip(runs).Count(x => x.Second.ExitCode == 0 && File.Exists(x.First.Sha) && File.ReadAllText(x.First.Sha).Trim() == _fanoutSha256);
+                var span = Stopwatch.GetElapsedTime(t0, last).TotalSeconds;
+                var pubSpan = Stopwatch.GetElapsedTime(t0, pub.EndedAt).TotalSeconds;
+                results.Set(round, "s3fanout.fanout.aggregate", n * o.FanoutBytes / 1048576.0 / span);
+                results.Set(round, "s3fanout.fanout.lag", Stopwatch.GetElapsedTime(pub.EndedAt, last).TotalSeconds);
+                results.Set(round, "s3fanout.fanout.finish_ratio", span / pubSpan);
+                results.Set(round, "s3fanout.fanout.identical", identical);
+                var clientCpu = pub.CpuS + runs.Sum(r => r.CpuS);
+                var sample = new Sample(span, clientCpu, after.Emulator - before.Emulator, after.MachineBusy - before.MachineBusy, after.MachineTotal - before.MachineTotal, 0);
+                var evidence = sample.ToJson(n * o.FanoutBytes);
+                evidence["publisher_wall_s"] = Math.Round(pubSpan, 3);
+                evidence["publisher_cpu_s"] = Math.Round(pub.CpuS, 2);
+                evidence["subscriber_finish_s"] = runs.Select(r => Math.Round(r.WallS, 2)).ToList();
+                evidence["subscriber_cpu_s"] = runs.Select(r => Math.Round(r.CpuS, 2)).ToList();
+                evidence["subscriber_peak_rss_mib"] = runs.Select(r => Math.Round(r.PeakRssKb / 1024.0, 1)).ToList();
+                evidence["subscriber_exit_codes"] = runs.Select(r => r.ExitCode).ToList();
+                var failures = runs.Where(r => r.ExitCode != 0).Select(r => r.StderrTail).Distinct().ToList();
+                if (failures.Count > 0)
+                {
+                    evidence["subscriber_errors"] = failures;
+                }
+                results.AddEvidence(round, "s3fanout.fanout", evidence);
+            }
+            finally
+            {
+                foreach (var s in subs.Where(s => !s.Process.HasExited))
+                {
+                    s.Process.Kill(entireProcessTree: true);
+                }
+                foreach (var s in subs)
+                {
+                    s.Process.Dispose();
+                    File.Delete(s.Sha);
+                }
+            }
+        }).ConfigureAwait(false);
+    }
+
+    // ---- 6. memory at 4× the size ------------------------------------------------------------------------------
+
+    private async Task LargeMemoryAsync(int round)
+    {
+        var prefix = $"memory/r{round + 1}";
+        var url = $"s3://{bucket}/{prefix}";
+        await Guard(["s3fanout.memory.publish.large", "s3fanout.memory.subscribe.large", "s3fanout.memory.publish.growth", "s3fanout.memory.subscribe.growth"], prefix, async () =>
+        {
+            var pub = await ChildAsync($"exec {{time}}{Dotnet(o.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} < {Shell.Q(_largeFile)} > /dev/null 2> {{err}}",
+                "s3fanout-publish (large)", TransferTimeout(o.LargeBytes)).ConfigureAwait(false);
+            results.AddEvidence(round, "s3fanout.publish.large", pub.ToJson(o.LargeBytes));
+            var sub = await ChildAsync($"exec {{time}}{Dotnet(o.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} > /dev/null 2> {{err}}",
+                "s3fanout-subscribe (large)", TransferTimeout(o.LargeBytes)).ConfigureAwait(false);
+            results.AddEvidence(round, "s3fanout.subscribe.large", sub.ToJson(o.LargeBytes));
+            SetMemory(round, "publish", pub.PeakRssKb);
+            SetMemory(round, "subscribe", sub.PeakRssKb);
+        }).ConfigureAwait(false);
+    }
+
+    private void SetMemory(int round, string role, long peakKb)
+    {
+        var large = peakKb / 1024.0;
+        results.Set(round, $"s3fanout.memory.{role}.large", large);
+        if (results.Rounds[round].TryGetValue($"s3fanout.memory.{role}.base", out var small) && small > 0)
+        {
+            results.Set(round, $"s3fanout.memory.{role}.growth", large / small);
+        }
+    }
+
+    // ---- plumbing ----------------------------------------------------------------------------------------------
+
+    /// <summary>Runs a stage; on failure records why for its rows and goes on. Always deletes the stage's objects.</summary>
+    private async Task Guard(string[] ids, string prefix, Func<Task> stage)
+    {
+        try
+        {
+            await stage().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StageException or TimeoutException or IOException or InvalidOperationException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
+        {
+            Log($"  FAILED: {e.Message}");
+            results.Fail(ids, e.Message);
+        }
+        finally
+        {
+            try
+            {
+                await s3.DeletePrefixAsync(bucket, prefix).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
+            {
+                Log($"  could not delete s3://{bucket}/{prefix}/: {e.Message}");
+            }
+        }
+    }
+
+    private void Record(int round, string id, Sample sample, long bytes)
+    {
+        results.Set(round, id, sample.MiBPerSecond(bytes));
+        results.AddEvidence(round, id, sample.ToJson(bytes));
+        Log($"  {id}: {sample.MiBPerSecond(bytes):F1} MiB/s in {sample.WallS:F2} s (client CPU {sample.ClientCpuS:F1} s, emulator CPU {sample.EmulatorCpuS:F1} s, other {sample.OtherCpuS:F1} s)");
+    }
+
+    private async Task<Sample> InProcessAsync(Func<Task> action)
+    {
+        var before = cpu.Read();
+        var watch = Stopwatch.StartNew();
+        await action().ConfigureAwait(false);
+        var wall = watch.Elapsed.TotalSeconds;
+        var after = cpu.Read();
+        return new Sample(wall, after.Self - before.Self, after.Emulator - before.Emulator, after.MachineBusy - before.MachineBusy, after.MachineTotal - before.MachineTotal, 0);
+    }
+
+    /// <summary>Runs <paramref name="template"/> ({time} and {err} filled in) and fails the stage on a non-zero exit.</summary>
+    private async Task<Sample> ChildAsync(string template, string what, TimeSpan timeout)
+    {
+        var before = cpu.Read();
+        var run = await RunChildAsync(template.Replace("{time}", Shell.TimePrefix(TimeFile()), StringComparison.Ordinal).Replace("{err}", Shell.Q(ErrFile()), StringComparison.Ordinal), what, timeout).ConfigureAwait(false);
+        var after = cpu.Read();
+        if (run.ExitCode != 0)
+        {
+            throw new StageException($"{what} exited {run.ExitCode}: {run.StderrTail}");
+        }
+        return new Sample(run.WallS, run.CpuS, after.Emulator - before.Emulator, after.MachineBusy - before.MachineBusy, after.MachineTotal - before.MachineTotal, run.PeakRssKb);
+    }
+
+    private async Task<TimedRun> RunChildAsync(string script, string what, TimeSpan timeout)
+    {
+        var time = ExtractPath(script, "-o ");
+        var err = ExtractPath(script, "2> ") ?? ErrFile();
+        try
+        {
+            return await Shell.RunAsync(script, time ?? TimeFile(), err, timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new StageException($"{what}: {e.Message}; stderr: {Shell.Tail(err)}");
+        }
+    }
+
+    /// <summary>The quoted path after <paramref name="marker"/> in a script built here (for collecting the time and stderr files).</summary>
+    private static string? ExtractPath(string script, string marker)
+    {
+        var at = script.IndexOf(marker + "'", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+        var start = at + marker.Length + 1;
+        var end = script.IndexOf('\'', start);
+        return script[start..end];
+    }
+
+    private string TimeFile() => Path.Combine(o.WorkDir, $"t{Interlocked.Increment(ref _runId)}.time");
+
+    private string ErrFile() => Path.Combine(o.WorkDir, $"e{Interlocked.Increment(ref _runId)}.err");
+
+    private string Dotnet(string dll) => $"{Shell.Q(o.Dotnet)} exec {Shell.Q(dll)}";
+
+    private Process StartDotnet(string dll, string[] args, bool stdin, bool stdout, StringBuilder stderr)
+    {
+        var psi = new ProcessStartInfo(o.Dotnet)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = stdin,
+            RedirectStandardOutput = stdout,
+            RedirectStandardError = true,
+        };
+        foreach (var a in (string[])["exec", dll, .. args])
+        {
+            psi.ArgumentList.Add(a);
+        }
+        var p = Process.Start(psi) ?? throw new StageException($"cannot start {dll}");
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (stderr)
+                {
+                    stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    private static string Tail(StringBuilder sb)
+    {
+        lock (sb)
+        {
+            var lines = sb.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return lines.Length == 0 ? "(no stderr)" : string.Join(" | ", lines.TakeLast(3));
+        }
+    }
+
+    private async Task WaitForQueuesAsync(int count, TimeSpan timeout, IReadOnlyList<Process> subscribers, StringBuilder? stderr)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (await s3.CountSubscriberQueuesAsync(bucket).ConfigureAwait(false) < count)
+        {
+            if (subscribers.FirstOrDefault(p => p.HasExited) is { } gone)
+            {
+                throw new StageException($"a subscriber exited {gone.ExitCode} before it listened{(stderr is null ? "" : ": " + Tail(stderr))}");
+            }
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new StageException($"subscribers did not create their queues within {timeout.TotalSeconds:F0} s");
+            }
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Pseudo-random bytes (incompressible, reproducible), written once; returns their SHA-256.</summary>
+    public static string WriteRandomFile(string path, long size)
+    {
+        var random = new Random(20261126);
+        var buffer = new byte[8 * 1024 * 1024];
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var file = File.Create(path);
+        for (long left = size; left > 0;)
+        {
+            var n = (int)Math.Min(buffer.Length, left);
+            random.NextBytes(buffer.AsSpan(0, n));
+            sha.AppendData(buffer, 0, n);
+            file.Write(buffer, 0, n);
+            left -= n;
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    public static void Log(string line) => Console.Error.WriteLine($"[bench {DateTime.Now:HH:mm:ss}] {line}");
+}

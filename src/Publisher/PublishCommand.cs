@@ -66,6 +66,8 @@ internal static class PublishCommand
                 },
                 SseKmsKeyId = parse.GetValue(kmsKey),
             };
+            var endpointUrl = common.ToAwsSettings(parse).EndpointUrl;
+            options = options with { UnsignedPayload = endpointUrl is null || endpointUrl.Scheme == Uri.UriSchemeHttps };
             options.Validate();
             if (!Console.IsInputRedirected)
             {

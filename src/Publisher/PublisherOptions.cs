@@ -27,6 +27,8 @@ internal sealed record PublisherOptions
     public string? Topic { get; init; }
     public bool Force { get; init; }
     public ServerSideEncryptionMethod? Sse { get; init; }
+    /// <summary>True over HTTPS: segments are sent with UNSIGNED-PAYLOAD (S3 allows it only over TLS).</summary>
+    public bool UnsignedPayload { get; init; }
     public string? SseKmsKeyId { get; init; }
 
     public long SegmentSizeBytes => SegmentSizeMiB * 1024 * 1024;

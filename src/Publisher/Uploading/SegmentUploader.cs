@@ -96,6 +96,11 @@ internal sealed class SegmentUploader(
             AutoCloseStream = false,
             MD5Digest = Convert.ToBase64String(md5),
             ContentType = "application/octet-stream",
+            // We computed the MD5 already (Content-MD5, checked by S3) and check the ETag below; the SDK's own MD5 stream
+            // would hash every byte a second time.
+            DisableDefaultChecksumValidation = true,
+            // Over HTTPS, TLS and Content-MD5 protect the body; signing it too would be a third hash of every byte.
+            DisablePayloadSigning = options.UnsignedPayload,
         };
         request.Metadata[MetadataNames.Checksum] = info.Checksum;
         request.Metadata[MetadataNames.Offset] = info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -52,7 +52,9 @@ internal sealed class BroadcastFollower(
 
         using var done = new CancellationTokenSource();
         var background = notificationSources.Append(watcher.RunAsync).Select(stage => UntilDone(stage, done.Token));
-        await StageGroup.RunAsync(ct, [planner.RunAsync, fetcher.RunAsync, async t =>
+        // Once the writer verified the whole stream, a fetch still running can only be for an index past the end (a
+        // heartbeat or manifest that claimed more segments than the broadcast has): it would look for it forever.
+        await StageGroup.RunAsync(ct, [planner.RunAsync, UntilDone(fetcher.RunAsync, done.Token), async t =>
         {
             await writer.RunAsync(t).ConfigureAwait(false);
             await done.CancelAsync().ConfigureAwait(false);

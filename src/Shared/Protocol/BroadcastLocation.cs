@@ -19,9 +19,11 @@ internal sealed partial record BroadcastLocation(string Bucket, string Prefix)
     public static bool TryParse(string text, out BroadcastLocation location, out string error)
     {
         location = null!;
+        // The URL is echoed in the one-line error: control characters in it must not break the line or drive the terminal.
+        var shown = Printable(text);
         if (!text.StartsWith("s3://", StringComparison.Ordinal))
         {
-            error = $"'{text}' is not an S3 URL; expected s3://bucket/prefix";
+            error = $"'{shown}' is not an S3 URL; expected s3://bucket/prefix";
             return false;
         }
         var rest = text["s3://".Length..];
@@ -30,29 +32,33 @@ internal sealed partial record BroadcastLocation(string Bucket, string Prefix)
         var prefix = slash < 0 ? "" : rest[(slash + 1)..].Trim('/');
         if (!BucketName().IsMatch(bucket) || bucket.Contains("..", StringComparison.Ordinal))
         {
-            error = $"'{bucket}' in '{text}' is not a valid bucket name (3-63 characters: a-z, 0-9, '.', '-')";
+            error = $"'{Printable(bucket)}' in '{shown}' is not a valid bucket name (3-63 characters: a-z, 0-9, '.', '-')";
             return false;
         }
         if (prefix.Length == 0)
         {
-            error = $"'{text}' names no broadcast; expected s3://{bucket}/NAME";
+            error = $"'{shown}' names no broadcast; expected s3://{bucket}/NAME";
             return false;
         }
         if (prefix.Length > 900 || prefix.Any(char.IsControl) || prefix.Contains("//", StringComparison.Ordinal))
         {
-            error = $"'{text}' has an invalid key prefix (control characters, '//' or longer than 900 characters)";
+            error = $"'{shown}' has an invalid key prefix (control characters, '//' or longer than 900 characters)";
             return false;
         }
         // Broadcast names become file names on mirrors; '.' and '..' parts would be path traversal there.
         if (prefix.Split('/').Any(part => part is "." or ".."))
         {
-            error = $"'{text}' has a '.' or '..' part; broadcast names must not look like relative paths";
+            error = $"'{shown}' has a '.' or '..' part; broadcast names must not look like relative paths";
             return false;
         }
         location = new BroadcastLocation(bucket, prefix);
         error = "";
         return true;
     }
+
+    /// <summary><paramref name="text"/> with each control character written as \uXXXX.</summary>
+    private static string Printable(string text) =>
+        text.Any(char.IsControl) ? string.Concat(text.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())) : text;
 
     [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
     private static partial Regex BucketName();

@@ -82,7 +82,7 @@ internal sealed class SegmentFetcher(
 
     private async ValueTask<FetchedSegment> FetchOnceAsync(long index, string key, CancellationToken ct)
     {
-        var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = tracker.Location.Bucket, Key = key }, ct).ConfigureAwait(false);
+        var response = await GetAsync(index, key, ct).ConfigureAwait(false);
         try
         {
             return await ReadAndVerifyAsync(index, response, ct).ConfigureAwait(false);
@@ -102,10 +102,43 @@ internal sealed class SegmentFetcher(
         }
     }
 
+    /// <summary>
+    /// GETs the whole segment as a byte range. For a whole-object GET the SDK hashes the body with MD5 to compare with
+    /// the ETag: a second pass over every byte, which our own CRC-64 (or, for s3pipe2 archives, our own MD5) already
+    /// makes, and the largest cost of a download here. An empty object has no byte range, so it is fetched plainly.
+    /// </summary>
+    private async Task<GetObjectResponse> GetAsync(long index, string key, CancellationToken ct)
+    {
+        var request = new GetObjectRequest { BucketName = tracker.Location.Bucket, Key = key };
+        var expected = tracker.TryGetInfo(index);
+        if (expected is null)
+        {
+            request.ByteRange = new ByteRange("bytes=0-");
+        }
+        else if (expected.Size > 0)
+        {
+            request.ByteRange = new ByteRange(0, expected.Size - 1);
+        }
+        try
+        {
+            return await s3.GetObjectAsync(request, ct).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (request.ByteRange is not null && (e.ErrorCode == "InvalidRange" || (int)e.StatusCode == 416))
+        {
+            request.ByteRange = null;
+            return await s3.GetObjectAsync(request, ct).ConfigureAwait(false);
+        }
+    }
+
     private async Task<FetchedSegment> ReadAndVerifyAsync(long index, GetObjectResponse response, CancellationToken ct)
     {
         var expected = tracker.TryGetInfo(index);
         var length = response.ContentLength;
+        if (TotalSize(response.ContentRange) is { } total && total != length)
+        {
+            // The range covered less than the object: it is not the segment the publisher stored.
+            throw new SegmentCorruptException(index, $"S3 holds {total} bytes, the publisher stored {length}");
+        }
         if (length is < 0 or > MaxSegmentBytes || (expected is not null && length != expected.Size))
         {
             throw new SegmentCorruptException(index, $"S3 holds {length} bytes, the publisher stored {expected?.Size.ToString(CultureInfo.InvariantCulture) ?? "at most 5 GiB"}");
@@ -167,6 +200,13 @@ internal sealed class SegmentFetcher(
             }
             throw;
         }
+    }
+
+    /// <summary>The object size from a <c>Content-Range: bytes A-B/TOTAL</c> header, if there is one.</summary>
+    private static long? TotalSize(string? contentRange)
+    {
+        var slash = contentRange?.LastIndexOf('/') ?? -1;
+        return slash > 0 && long.TryParse(contentRange.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var total) ? total : null;
     }
 
     private static SegmentInfo? FromMetadata(long index, long length, GetObjectResponse response)

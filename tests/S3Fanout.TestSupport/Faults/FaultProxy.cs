@@ -238,7 +238,7 @@ public sealed class FaultProxy : IAsyncDisposable
             return false;
         }
         var bodiless = request.Method == "HEAD" || responseHead.StatusCode is 204 or 304;
-        var isGetBody = request.Method == "GET" && responseHead.StatusCode == 200 && response.Length >= 2;
+        var isGetBody = request.Method == "GET" && responseHead.StatusCode is 200 or 206 && response.Length >= 2; // 206: ranged GETs of whole segments
 
         switch (kind)
         {

@@ -261,6 +261,12 @@ public sealed class FaultProxy : IAsyncDisposable
             case FaultKind.TruncateGetBody when isGetBody:
                 Counts.Inject(kind.Value, request.ToString());
                 response = response[..(response.Length / 2)];
+                // Keep a ranged answer consistent too: "bytes A-B/TOTAL" becomes "bytes A-(A+n-1)/TOTAL".
+                if (responseHead.Get("Content-Range") is { } range && range.Split(' ', '-', '/') is [var unit, var first, _, var total]
+                    && long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var start))
+                {
+                    responseHead.Set("Content-Range", string.Create(CultureInfo.InvariantCulture, $"{unit} {start}-{start + response.Length - 1}/{total}"));
+                }
                 break;
             case FaultKind.FlipGetBody when isGetBody:
                 Counts.Inject(kind.Value, request.ToString());

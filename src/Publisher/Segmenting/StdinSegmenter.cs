@@ -81,11 +81,15 @@ internal sealed class StdinSegmenter(
         catch (Exception e)
         {
             _current?.Dispose();
-            output.TryComplete(e);
             if (e is IOException or UnauthorizedAccessException)
             {
-                throw new FatalException(ExitCodes.LocalIo, $"reading stdin failed after {TotalBytes} bytes: {e.Message}", e);
+                // The uploader sees the channel's error too and may report first: it must be the translated one, or a
+                // stdin error would end the publisher as "internal error: IOException" (exit 1) instead of exit 9.
+                var fatal = new FatalException(ExitCodes.LocalIo, $"reading stdin failed after {TotalBytes} bytes: {e.Message}", e);
+                output.TryComplete(fatal);
+                throw fatal;
             }
+            output.TryComplete(e);
             throw;
         }
     }

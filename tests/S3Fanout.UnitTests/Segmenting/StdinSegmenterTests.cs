@@ -166,7 +166,10 @@ public sealed class StdinSegmenterTests : IDisposable
         Assert.Contains("Input/output error", e.Message, StringComparison.Ordinal);
         Assert.IsType<IOException>(e.InnerException);
         Assert.True(_output.Reader.Completion.IsCompleted, "the output channel was left open");
-        await Assert.ThrowsAsync<IOException>(() => _output.Reader.Completion);
+        // The uploader reads the same error from the channel and may report it first: it must be the exit-9 one.
+        var seen = await Assert.ThrowsAsync<FatalException>(() => _output.Reader.Completion);
+        Assert.Equal(ExitCodes.LocalIo, seen.ExitCode);
+        Assert.IsType<IOException>(seen.InnerException);
     }
 
     [Fact]
@@ -183,7 +186,7 @@ public sealed class StdinSegmenterTests : IDisposable
         Assert.True(_output.Reader.TryRead(out var sealedOne));
         _received.Add(sealedOne);
         Assert.Equal(1, sealedOne.Index);
-        await Assert.ThrowsAsync<IOException>(() => _output.Reader.Completion);
+        Assert.Equal(ExitCodes.LocalIo, (await Assert.ThrowsAsync<FatalException>(() => _output.Reader.Completion)).ExitCode);
     }
 
     private async Task<List<SealedSegment>> ReadAllAsync()

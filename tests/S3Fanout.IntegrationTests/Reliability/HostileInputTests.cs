@@ -67,7 +67,8 @@ public sealed class HostileInputTests(EmulatorFixture emulator, ITestOutputHelpe
         var line = ScenarioKit.AssertOneErrorLine(subscriber, ScenarioKit.Subscribe);
         output.WriteLine($"num_segments 2 -> 999999999999999: exit {code}, {subscriber.StdoutLength} bytes written\n{line}");
         Assert.True(code == 7, $"exit {code}, expected 7:\n{subscriber.StderrTail()}");
-        Assert.Contains("segment 3", line, StringComparison.Ordinal);
+        // Fetchers run in parallel, so the first missing segment to run out of attempts may be 3, 4, ...: never 1 or 2.
+        Assert.Matches(@"segment ([3-9]|\d{2,}) ", line);
         Assert.Equal(data.ToArray(), subscriber.StdoutBytes);
     }
 

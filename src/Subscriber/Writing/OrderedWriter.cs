@@ -52,7 +52,7 @@ internal sealed class OrderedWriter(
                 }
                 catch (IOException e)
                 {
-                    throw new FatalException(ExitCodes.LocalIo, $"writing the output failed after {BytesWritten} bytes: {e.Message}", e);
+                    throw new FatalException(ExitCodes.LocalIo, $"writing the output failed in segment {segment.Index} ({BytesWritten} bytes of earlier segments were written): {e.Message}", e);
                 }
                 BytesWritten += segment.Buffer.Length;
                 SegmentsWritten++;

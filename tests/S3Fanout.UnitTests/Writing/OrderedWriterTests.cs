@@ -175,7 +175,7 @@ public sealed class OrderedWriterTests : IDisposable
         var e = await Assert.ThrowsAsync<FatalException>(() => Writer(sink).RunAsync(CancellationToken.None).Within("the writer"));
 
         Assert.Equal(ExitCodes.LocalIo, e.ExitCode);
-        Assert.Contains("after 30 bytes", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(30 bytes of earlier segments were written)", e.Message, StringComparison.Ordinal);
         Assert.IsType<IOException>(e.InnerException);
         Assert.Equal(Data[..30], sink.Accepted);
     }

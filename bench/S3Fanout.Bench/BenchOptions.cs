@@ -23,6 +23,7 @@ internal sealed class BenchOptions
     public int Runs { get; init; } = 3;
     public bool Quick { get; init; }
     public bool SdkVariants { get; init; }
+    public bool MemoryProbe { get; init; }
     public int LatencyLines { get; init; } = 120;
     public int LatencyWarmupLines { get; init; } = 10;
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
@@ -44,6 +45,7 @@ internal sealed class BenchOptions
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var quick = false;
         var sdkVariants = false;
+        var memoryProbe = false;
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -55,6 +57,11 @@ internal sealed class BenchOptions
             if (a == "--sdk-variants")
             {
                 sdkVariants = true;
+                continue;
+            }
+            if (a == "--memory-probe")
+            {
+                memoryProbe = true;
                 continue;
             }
             if (!a.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
@@ -78,6 +85,7 @@ internal sealed class BenchOptions
             AwsMissingReason = values.GetValueOrDefault("aws-missing-reason"),
             Quick = quick,
             SdkVariants = sdkVariants,
+            MemoryProbe = memoryProbe,
             SizeMiB = Int("size-mib", quick ? 16 : 1024),
             LargeFactor = Int("large-factor", 4),
             FanoutMiB = Int("fanout-mib", Math.Min(256, Int("size-mib", quick ? 16 : 1024))),

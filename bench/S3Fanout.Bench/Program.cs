@@ -35,6 +35,10 @@ if (options.SdkVariants)
     Stages.WriteRandomFile(file, options.SizeBytes);
     return await SdkVariants.RunAsync(options, bucket, file);
 }
+if (options.MemoryProbe)
+{
+    return await MemoryProbe.RunAsync(options, s3, bucket);
+}
 Stages.Log("writing the random input files");
 await stages.PrepareAsync();
 Stages.Log("start-up cost of each executable");

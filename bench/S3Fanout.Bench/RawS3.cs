@@ -10,7 +10,8 @@ namespace S3Fanout.Bench;
 /// <summary>
 /// The limit: plain AWSSDK.S3 PutObject/GetObject of the stream's 8 MiB segments, 4 in flight, no pipeline, with the
 /// same client settings as the product (src/Shared/Aws/AwsConnection.cs): path-style, standard retries with 2 transport
-/// retries, no SDK body checksums, 8 connections per server.
+/// retries, no SDK body checksums, 8 connections per server. The request shapes are <see cref="PutShape"/> and
+/// <see cref="GetShape"/>; the limit of a round is the fastest shape measured in it (see Stages.LimitAsync).
 /// </summary>
 internal sealed class RawS3 : IDisposable
 {
@@ -41,7 +42,7 @@ internal sealed class RawS3 : IDisposable
     public Task CreateBucketAsync(string bucket) => _s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
 
     /// <summary>PUTs <paramref name="file"/>'s first <paramref name="size"/> bytes as 8 MiB objects under prefix/, 4 at once.</summary>
-    public async Task PutSegmentsAsync(string bucket, string prefix, string file, long size, bool contentMd5)
+    public async Task PutSegmentsAsync(string bucket, string prefix, string file, long size, PutShape shape)
     {
         var segment = BenchOptions.SegmentBytes;
         var count = (int)((size + segment - 1) / segment);
@@ -58,7 +59,14 @@ internal sealed class RawS3 : IDisposable
                 ReadExactly(handle, buffer.AsSpan(0, length), offset);
                 using var body = new MemoryStream(buffer, 0, length, writable: false);
                 var request = new PutObjectRequest { BucketName = bucket, Key = Key(prefix, i), InputStream = body, AutoCloseStream = false };
-                if (contentMd5)
+                if (shape.Fast)
+                {
+                    // The publisher's settings since a7c5c23: a known-length body signed whole, not
+                    // aws-chunked; and no MD5 stream of the SDK's own to compare with the ETag.
+                    request.UseChunkEncoding = false;
+                    request.DisableDefaultChecksumValidation = true;
+                }
+                if (shape.ContentMd5)
                 {
                     // As the product does (Content-MD5 is S3's own integrity check on the body).
                     using var md5 = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.MD5);
@@ -71,7 +79,7 @@ internal sealed class RawS3 : IDisposable
     }
 
     /// <summary>GETs the objects <see cref="PutSegmentsAsync"/> stored, 4 at once, reading every body to its end.</summary>
-    public async Task<long> GetSegmentsAsync(string bucket, string prefix, long size)
+    public async Task<long> GetSegmentsAsync(string bucket, string prefix, long size, GetShape shape)
     {
         var segment = BenchOptions.SegmentBytes;
         var count = (int)((size + segment - 1) / segment);
@@ -83,7 +91,14 @@ internal sealed class RawS3 : IDisposable
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
-                using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = Key(prefix, i) }).ConfigureAwait(false);
+                var request = new GetObjectRequest { BucketName = bucket, Key = Key(prefix, i) };
+                if (shape == GetShape.WholeObjectRange)
+                {
+                    // The whole object as a byte range (as s3fanout-subscribe since a7c5c23): the SDK validates only
+                    // whole-object responses against an MD5 ETag, so this skips its second pass over every byte.
+                    request.ByteRange = new ByteRange(0, Math.Min(segment, size - (i * segment)) - 1);
+                }
+                using var response = await _s3.GetObjectAsync(request).ConfigureAwait(false);
                 int n;
                 while ((n = await response.ResponseStream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
                 {
@@ -143,4 +158,27 @@ internal sealed class RawS3 : IDisposable
         _s3.Dispose();
         _sqs.Dispose();
     }
+}
+
+/// <summary>How a raw PUT is made.</summary>
+/// <param name="Fast">UseChunkEncoding = false and DisableDefaultChecksumValidation = true (else the SDK's defaults:
+/// aws-chunked SigV4 framing over HTTP, and the SDK's MD5 stream compared with the ETag).</param>
+/// <param name="ContentMd5">send Content-MD5, computed here, as the publisher does.</param>
+internal readonly record struct PutShape(bool Fast, bool ContentMd5)
+{
+    /// <summary>The fastest settings (the publisher's since a7c5c23), no integrity work beyond SigV4's payload hash.</summary>
+    public static PutShape Fastest => new(Fast: true, ContentMd5: false);
+
+    /// <summary>The SDK's defaults (aws-chunked over HTTP, the SDK's MD5 stream): the limit's shape before a7c5c23.</summary>
+    public static PutShape SdkDefault => new(Fast: false, ContentMd5: false);
+}
+
+/// <summary>How a raw GET is made.</summary>
+internal enum GetShape
+{
+    /// <summary>GetObject of the whole object, SDK defaults (it hashes the body with MD5 to compare with the ETag).</summary>
+    WholeObject,
+
+    /// <summary>GetObject with ByteRange covering the whole object (no SDK MD5 pass): the subscriber's shape since a7c5c23.</summary>
+    WholeObjectRange,
 }

@@ -43,10 +43,12 @@ internal static class SdkVariants
 
         var variants = new (string Name, Func<AmazonS3Client, string, Task> Run)[]
         {
-            ("PUT SDK default (aws-chunked SigV4 over HTTP)", (c, p) => PutAsync(c, bucket, p, file, size, md5: false, chunked: true)),
-            ("PUT + Content-MD5 (as s3fanout-publish)", (c, p) => PutAsync(c, bucket, p, file, size, md5: true, chunked: true)),
-            ("PUT UseChunkEncoding=false", (c, p) => PutAsync(c, bucket, p, file, size, md5: false, chunked: false)),
-            ("PUT + Content-MD5, UseChunkEncoding=false", (c, p) => PutAsync(c, bucket, p, file, size, md5: true, chunked: false)),
+            ("PUT SDK default (aws-chunked SigV4 over HTTP)", (c, p) => PutAsync(c, bucket, p, file, size, md5: false, chunked: true, sdkMd5: true)),
+            ("PUT + Content-MD5, SDK defaults (publisher before 80c0e32)", (c, p) => PutAsync(c, bucket, p, file, size, md5: true, chunked: true, sdkMd5: true)),
+            ("PUT UseChunkEncoding=false", (c, p) => PutAsync(c, bucket, p, file, size, md5: false, chunked: false, sdkMd5: true)),
+            ("PUT + Content-MD5, UseChunkEncoding=false", (c, p) => PutAsync(c, bucket, p, file, size, md5: true, chunked: false, sdkMd5: true)),
+            ("PUT unchunked, no SDK MD5 (the limit)", (c, p) => PutAsync(c, bucket, p, file, size, md5: false, chunked: false, sdkMd5: false)),
+            ("PUT + Content-MD5, unchunked, no SDK MD5 (as s3fanout-publish)", (c, p) => PutAsync(c, bucket, p, file, size, md5: true, chunked: false, sdkMd5: false)),
         };
         using var client = CreateClient(o.Endpoint);
         using var http = new HttpClient { BaseAddress = o.Endpoint };
@@ -62,9 +64,9 @@ internal static class SdkVariants
                 if (k == 0)
                 {
                     var get = await Measure(cpuMeter, () => GetSdkAsync(client, bucket, prefix, size)).ConfigureAwait(false);
-                    Print(round, "GET SDK GetObject (as s3fanout-subscribe, no hashing)", get, size);
+                    Print(round, "GET SDK GetObject, whole object (subscriber before a7c5c23)", get, size);
                     var ranged = await Measure(cpuMeter, () => GetSdkAsync(client, bucket, prefix, size, ranged: true)).ConfigureAwait(false);
-                    Print(round, "GET SDK GetObject with ByteRange = whole object", ranged, size);
+                    Print(round, "GET ByteRange = whole object (the limit; as s3fanout-subscribe)", ranged, size);
                     var raw = await Measure(cpuMeter, () => GetHttpAsync(http, bucket, prefix, size)).ConfigureAwait(false);
                     Print(round, "GET plain HttpClient, unsigned (transport floor)", raw, size);
                 }
@@ -82,7 +84,7 @@ internal static class SdkVariants
     }
 
     private static void Print(int round, string name, Sample s, long size) =>
-        Console.WriteLine($"  round {round + 1}  {name,-56} {s.MiBPerSecond(size),7:F1} MiB/s  client CPU {s.ClientCpuS / (size / 1073741824.0),5:F2} s/GiB  emulator CPU {s.EmulatorCpuS / (size / 1073741824.0),5:F2} s/GiB  other {s.OtherCpuS,5:F1} s");
+        Console.WriteLine($"  round {round + 1}  {name,-64} {s.MiBPerSecond(size),7:F1} MiB/s  client CPU {s.ClientCpuS / (size / 1073741824.0),5:F2} s/GiB  emulator CPU {s.EmulatorCpuS / (size / 1073741824.0),5:F2} s/GiB  other {s.OtherCpuS,5:F1} s");
 
     private static async Task<Sample> Measure(CpuMeter cpu, Func<Task> action)
     {
@@ -124,7 +126,7 @@ internal static class SdkVariants
         })));
     }
 
-    private static Task PutAsync(AmazonS3Client client, string bucket, string prefix, string file, long size, bool md5, bool chunked) =>
+    private static Task PutAsync(AmazonS3Client client, string bucket, string prefix, string file, long size, bool md5, bool chunked, bool sdkMd5) =>
         ForEachSegment(size, async (i, buffer) =>
         {
             var offset = i * BenchOptions.SegmentBytes;
@@ -137,7 +139,7 @@ internal static class SdkVariants
                 }
             }
             using var body = new MemoryStream(buffer, 0, length, writable: false);
-            var request = new PutObjectRequest { BucketName = bucket, Key = $"{prefix}/{i + 1:D15}", InputStream = body, AutoCloseStream = false, UseChunkEncoding = chunked };
+            var request = new PutObjectRequest { BucketName = bucket, Key = $"{prefix}/{i + 1:D15}", InputStream = body, AutoCloseStream = false, UseChunkEncoding = chunked, DisableDefaultChecksumValidation = !sdkMd5 };
             if (md5)
             {
                 request.MD5Digest = Convert.ToBase64String(MD5Hash(length == buffer.Length ? buffer : buffer[..length]));

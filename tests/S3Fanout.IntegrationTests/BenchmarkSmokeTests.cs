@@ -16,7 +16,18 @@ public sealed class BenchmarkCollection;
 [Collection("benchmark")]
 public sealed class BenchmarkSmokeTests
 {
-    private static readonly string[] LimitRows = ["limit.put", "limit.put_md5", "limit.get"];
+    /// <summary>The limit (per round, the fastest raw request shape) and the reference rows (each shape; the publisher's Content-MD5).</summary>
+    private static readonly string[] LimitRows =
+    [
+        "limit.put", "limit.get",
+        "ref.put_unchunked", "ref.put_sdk_default", "ref.put_content_md5", "ref.put_sdk_default_md5", "ref.get_range", "ref.get_sdk_default",
+    ];
+
+    private static readonly (string Limit, string[] Shapes)[] LimitShapes =
+    [
+        ("limit.put", ["ref.put_unchunked", "ref.put_sdk_default"]),
+        ("limit.get", ["ref.get_range", "ref.get_sdk_default"]),
+    ];
 
     private static readonly string[] AwsCliRows = ["awscli.put", "awscli.get"];
 
@@ -88,6 +99,27 @@ public sealed class BenchmarkSmokeTests
                 string[] allowed = awsOmitted && id is "s3fanout.publish" or "s3fanout.subscribe" ? ["PASS", "MISS", "PARTIAL"] : ["PASS", "MISS"];
                 Assert.True(allowed.Contains(verdict), $"row {id} has verdict '{verdict}'");
             }
+            // Every "vs limit" is taken against the limit rows (one round: exactly value ÷ that round's limit), never
+            // against a reference row.
+            foreach (var (id, limit) in new[]
+            {
+                ("s3fanout.publish", "limit.put"), ("ref.put_sdk_default", "limit.put"), ("ref.put_content_md5", "limit.put"),
+                ("s3fanout.subscribe", "limit.get"), ("ref.get_sdk_default", "limit.get"), ("s3fanout.fanout.aggregate", "limit.get"),
+                ("awscli.put", "limit.put"), ("awscli.get", "limit.get"),
+            }.Where(x => rows.GetProperty(x.Item1).GetProperty("status").GetString() == "ok"))
+            {
+                var expected = rows.GetProperty(id).GetProperty("value").GetDouble() / rows.GetProperty(limit).GetProperty("value").GetDouble();
+                Assert.True(Math.Abs(rows.GetProperty(id).GetProperty("vs_limit").GetDouble() - expected) <= 0.01 + (0.01 * expected),
+                    $"row {id}: vs_limit {rows.GetProperty(id).GetProperty("vs_limit")} is not its value ÷ {limit} ({expected:F3})");
+            }
+            // The limit is the fastest shape of the round, so no shape is faster than it.
+            foreach (var (limit, shapes) in LimitShapes)
+            {
+                var best = shapes.Max(s => rows.GetProperty(s).GetProperty("value").GetDouble());
+                Assert.Equal(best, rows.GetProperty(limit).GetProperty("value").GetDouble(), 3);
+            }
+            Assert.Equal(1.0, rows.GetProperty("limit.put").GetProperty("vs_limit").GetDouble());
+            Assert.Equal(1.0, rows.GetProperty("limit.get").GetProperty("vs_limit").GetDouble());
             // The fan-out copies were checked; quick mode is small, so every one must match.
             Assert.Equal(10, rows.GetProperty("s3fanout.fanout.identical").GetProperty("value").GetDouble());
             Assert.True(root.GetProperty("machine").GetProperty("nproc").GetInt32() > 0);

@@ -66,21 +66,20 @@ internal static class PublishCommand
                 },
                 SseKmsKeyId = parse.GetValue(kmsKey),
             };
-            var endpointUrl = common.ToAwsSettings(parse).EndpointUrl;
-            options = options with { UnsignedPayload = endpointUrl is null || endpointUrl.Scheme == Uri.UriSchemeHttps };
+            var settings = common.ToAwsSettings(parse);
+            options = options with { UnsignedPayload = settings.EndpointUrl is null || settings.EndpointUrl.Scheme == Uri.UriSchemeHttps };
             options.Validate();
             if (!Console.IsInputRedirected)
             {
                 throw new UsageException("stdin is a terminal; pipe data in, e.g.: tar c DIR | s3fanout-publish s3://bucket/name");
             }
-            var settings = common.ToAwsSettings(parse);
             var logger = loggers.CreateLogger("s3fanout-publish");
             if (settings.AccessKey is not null)
             {
                 logger.LogWarning("Keys given with -a/-s are visible to other users of this machine; prefer AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile");
             }
             using var aws = AwsConnection.Open(settings);
-            using var sns = new SnsClient(new SnsClientOptions { ServiceUrl = settings.EndpointUrl, Region = aws.Region.SystemName, MaxAttempts = options.Tries }, aws.Credentials, logger: loggers.CreateLogger<SnsClient>());
+            using var sns = aws.CreateSns(loggers);
             var sink = new DeferredSink(c => OpenSinkAsync(options, aws, sns, c));
             var coordinator = new PublishCoordinator(aws.S3, sink, options, loggers, TimeProvider.System);
             await coordinator.CheckDestinationAsync(ct).ConfigureAwait(false);

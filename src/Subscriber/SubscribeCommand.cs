@@ -85,7 +85,7 @@ internal static class SubscribeCommand
                 logger.LogWarning("Keys given with -a/-s are visible to other users of this machine; prefer AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile");
             }
             using var aws = AwsConnection.Open(settings);
-            using var sns = new SnsClient(new SnsClientOptions { ServiceUrl = settings.EndpointUrl, Region = aws.Region.SystemName, MaxAttempts = options.Tries }, aws.Credentials, logger: loggers.CreateLogger<SnsClient>());
+            using var sns = aws.CreateSns(loggers);
             var result = await FollowAsync(options, aws, sns, loggers, ct).ConfigureAwait(false);
             logger.LogInformation("Received {Bytes} bytes in {Segments} segments from {Broadcast} in {Elapsed} ({Rate:F1} MiB/s), sha256 {Sha256}",
                 result.Bytes, result.Segments, options.Location, result.Elapsed, result.Bytes / 1048576.0 / Math.Max(result.Elapsed.TotalSeconds, 0.001), result.Sha256);

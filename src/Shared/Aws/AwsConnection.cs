@@ -98,6 +98,12 @@ internal sealed class AwsConnection : IDisposable
         return config;
     }
 
+    /// <summary>The project's own SNS client (see <see cref="Sns.SnsClient"/>) on the same endpoint, region, credentials and -t.</summary>
+    public Sns.SnsClient CreateSns(Microsoft.Extensions.Logging.ILoggerFactory loggers) => new(
+        new Sns.SnsClientOptions { ServiceUrl = Settings.EndpointUrl, Region = Region.SystemName, MaxAttempts = Settings.Tries },
+        Credentials,
+        logger: Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<Sns.SnsClient>(loggers));
+
     public static string OneLine(string text) =>
         string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 

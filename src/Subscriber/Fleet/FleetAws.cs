@@ -13,8 +13,7 @@ internal sealed class FleetAws(AwsConnection connection, SnsClient sns) : IDispo
     public static FleetAws Open(AwsSettings settings, ILoggerFactory loggers)
     {
         var connection = AwsConnection.Open(settings);
-        var sns = new SnsClient(new SnsClientOptions { ServiceUrl = settings.EndpointUrl, Region = connection.Region.SystemName, MaxAttempts = settings.Tries }, connection.Credentials, logger: loggers.CreateLogger<SnsClient>());
-        return new FleetAws(connection, sns);
+        return new FleetAws(connection, connection.CreateSns(loggers));
     }
 
     public void Dispose()

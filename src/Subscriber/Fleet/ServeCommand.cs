@@ -63,9 +63,10 @@ internal sealed class ServeCommand
         builder.Services.AddSingleton<IValidateOptions<FleetOptions>, FleetOptionsValidator>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
 
-        var settings = _common.ToAwsSettings(parse) with
+        var cliSettings = _common.ToAwsSettings(parse);
+        var settings = cliSettings with
         {
-            EndpointUrl = options.EndpointUrl is { } endpoint ? new Uri(endpoint) : _common.ToAwsSettings(parse).EndpointUrl,
+            EndpointUrl = options.EndpointUrl is { } endpoint ? new Uri(endpoint) : cliSettings.EndpointUrl,
             Region = options.Region ?? parse.GetValue(_common.Region),
             Tries = options.Tries,
             MaxConnections = options.Workers * options.MaxConcurrentBroadcasts * 2,

@@ -65,6 +65,8 @@ internal static class PublishCommand
                     _ => null,
                 },
                 SseKmsKeyId = parse.GetValue(kmsKey),
+                RequestTimeout = parse.GetValue(common.RequestTimeout),
+                TransferIdleTimeout = parse.GetValue(common.TransferTimeout),
             };
             var settings = common.ToAwsSettings(parse);
             options = options with { UnsignedPayload = settings.EndpointUrl is null || settings.EndpointUrl.Scheme == Uri.UriSchemeHttps };

@@ -37,7 +37,7 @@ internal sealed class PublishCoordinator(
     public async Task<PublishResult> RunAsync(Stream input, CancellationToken ct)
     {
         var started = time.GetTimestamp();
-        var retry = new StepRetry(options.Tries, _logger);
+        var retry = new StepRetry(options.Tries, _logger, attemptTimeout: options.RequestTimeout, time: time);
 
         var manifests = new ManifestStore(s3, options.Location, options.Sse);
         using var slots = new SegmentSlots(options.Workers + 1);
@@ -45,7 +45,9 @@ internal sealed class PublishCoordinator(
         var sealedSegments = Channel.CreateBounded<SealedSegment>(new BoundedChannelOptions(1) { SingleWriter = true });
         var storedSegments = Channel.CreateBounded<SegmentInfo>(new BoundedChannelOptions(options.Workers + 1) { SingleReader = true });
         var segmenter = new StdinSegmenter(input, buffers, slots, options, sealedSegments.Writer, time, loggers.CreateLogger<StdinSegmenter>());
-        var uploader = new SegmentUploader(sealedSegments.Reader, storedSegments.Writer, s3, slots, retry, options, Progress, loggers.CreateLogger<SegmentUploader>());
+        // A segment PUT is bounded by the uploader's no-progress watchdog, not a fixed time: a large one may rightly take minutes.
+        var uploadRetry = new StepRetry(options.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
+        var uploader = new SegmentUploader(sealedSegments.Reader, storedSegments.Writer, s3, slots, uploadRetry, options, Progress, time, loggers.CreateLogger<SegmentUploader>());
         var announcer = new BroadcastAnnouncer(storedSegments.Reader, manifests, sink, retry, options, time, loggers.CreateLogger<BroadcastAnnouncer>());
 
         await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);
@@ -78,7 +80,7 @@ internal sealed class PublishCoordinator(
         try
         {
             // -t attempts like every other step: a 5xx, a reset or a garbled listing is retried, a missing bucket is not.
-            listing = await new StepRetry(options.Tries, _logger).ExecuteAsync(async token => await s3.ListObjectsV2Async(
+            listing = await new StepRetry(options.Tries, _logger, attemptTimeout: options.RequestTimeout).ExecuteAsync(async token => await s3.ListObjectsV2Async(
                 new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Prefix + "/", MaxKeys = 1000 }, token).ConfigureAwait(false), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)

@@ -30,6 +30,10 @@ internal sealed record PublisherOptions
     /// <summary>True over HTTPS: segments are sent with UNSIGNED-PAYLOAD (S3 allows it only over TLS).</summary>
     public bool UnsignedPayload { get; init; }
     public string? SseKmsKeyId { get; init; }
+    /// <summary>The limit of one attempt of a call without a streamed body (a manifest write, a listing).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>A segment upload that moves no byte and gets no answer for this long is abandoned and tried again.</summary>
+    public TimeSpan TransferIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public long SegmentSizeBytes => SegmentSizeMiB * 1024 * 1024;
 

@@ -9,6 +9,7 @@ using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Notifications;
+using S3Fanout.Subscriber.Reading;
 using S3Fanout.Shared.Telemetry;
 using S3Fanout.Subscriber.Tracking;
 using S3Fanout.Subscriber.Writing;
@@ -72,6 +73,8 @@ internal static class SubscribeCommand
                 Topic = parse.GetValue(topic),
                 Resume = parse.GetValue(resume),
                 Progress = parse.GetValue(common.Progress),
+                RequestTimeout = parse.GetValue(common.RequestTimeout),
+                TransferIdleTimeout = parse.GetValue(common.TransferTimeout),
             };
             options.Validate();
             if (options.OutputFile is null && !Console.IsOutputRedirected)
@@ -93,12 +96,12 @@ internal static class SubscribeCommand
         }
     }
 
-    private static async Task<FollowResult> FollowAsync(SubscriberOptions options, AwsConnection aws, ISnsClient sns, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<ReadResult> FollowAsync(SubscriberOptions options, AwsConnection aws, ISnsClient sns, ILoggerFactory loggers, CancellationToken ct)
     {
         var location = options.Location;
         var manifests = new ManifestStore(aws.S3, location);
         using var tracker = new BroadcastTracker(location, TimeProvider.System, loggers.CreateLogger<BroadcastTracker>());
-        var retry = new StepRetry(options.Tries, loggers.CreateLogger<ManifestStore>());
+        var retry = new StepRetry(options.Tries, loggers.CreateLogger<ManifestStore>(), attemptTimeout: options.RequestTimeout);
         var manifest = await ReadArchiveAsync(manifests, retry, manifests.TryReadAsync, ct).ConfigureAwait(false);
         if (manifest is not null)
         {
@@ -139,7 +142,7 @@ internal static class SubscribeCommand
                     tracker.ApplyManifest(again);
                 }
             }
-            var follower = new BroadcastFollower(aws.S3, tracker, manifests, options, subscription is not null, loggers, TimeProvider.System);
+            var follower = new BroadcastReader(aws.S3, tracker, manifests, options, subscription is not null, loggers, TimeProvider.System);
             await using (ProgressScope.StartIfWanted(options.Progress, follower.Progress, "received", showLag: true))
             {
                 return await WriteAsync(options, follower, tracker, sources, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);
@@ -190,8 +193,8 @@ internal static class SubscribeCommand
         }
     }
 
-    private static async Task<FollowResult> WriteAsync(
-        SubscriberOptions options, BroadcastFollower follower, BroadcastTracker tracker, List<Func<CancellationToken, Task>> sources, ILogger logger, CancellationToken ct)
+    private static async Task<ReadResult> WriteAsync(
+        SubscriberOptions options, BroadcastReader follower, BroadcastTracker tracker, List<Func<CancellationToken, Task>> sources, ILogger logger, CancellationToken ct)
     {
         if (options.OutputFile is null)
         {

@@ -22,6 +22,10 @@ internal sealed record SubscriberOptions
     public string? Topic { get; init; }
     /// <summary>With <see cref="OutputFile"/>: continue an interrupted FILE.partial.</summary>
     public bool Resume { get; init; }
+    /// <summary>The limit of one attempt of a call without a streamed body (a manifest read, a listing).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>A segment download that moves no byte for this long is abandoned and tried again.</summary>
+    public TimeSpan TransferIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>--progress: show progress on stderr even when it is not a terminal.</summary>
     public bool Progress { get; init; }
 

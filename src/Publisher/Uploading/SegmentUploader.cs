@@ -7,6 +7,7 @@ using S3Fanout.Publisher.Segmenting;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Buffers;
+using S3Fanout.Shared.Pipeline;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Shared.Telemetry;
 
@@ -24,6 +25,7 @@ internal sealed class SegmentUploader(
     StepRetry retry,
     PublisherOptions options,
     TransferProgress progress,
+    TimeProvider time,
     ILogger<SegmentUploader> logger)
 {
     public async Task RunAsync(CancellationToken ct)
@@ -31,7 +33,8 @@ internal sealed class SegmentUploader(
         logger.LogInformation("Uploader started with {Workers} workers", options.Workers);
         try
         {
-            await Task.WhenAll(Enumerable.Range(0, options.Workers).Select(_ => Task.Run(() => WorkAsync(ct), ct))).ConfigureAwait(false);
+            // The first worker to fail cancels its siblings, which may be parked on the input channel.
+            await StageGroup.RunAsync(ct, [.. Enumerable.Repeat<Func<CancellationToken, Task>>(WorkAsync, options.Workers)]).ConfigureAwait(false);
             stored.TryComplete();
         }
         catch (Exception e)
@@ -85,9 +88,25 @@ internal sealed class SegmentUploader(
         return info;
     }
 
+    /// <summary>One attempt, bounded by a <see cref="ProgressWatchdog"/>: the SDK reading the body is progress, and so is
+    /// its answer; a PUT that moves no byte and gets no answer for the idle timeout is abandoned and tried again.</summary>
     private async Task PutAsync(SealedSegment segment, string key, SegmentInfo info, byte[] md5, CancellationToken ct)
     {
-        await using var body = segment.Buffer.OpenRead();
+        using var watchdog = new ProgressWatchdog(options.TransferIdleTimeout, time, ct);
+        try
+        {
+            await PutOnceAsync(segment, key, info, md5, watchdog).ConfigureAwait(false);
+        }
+        catch (Exception e) when (watchdog.Explain(e, $"PUT of segment {segment.Index}") is TimeoutException stalled)
+        {
+            logger.LogInformation("Segment {SegmentIndex}: {Error}", segment.Index, stalled.Message);
+            throw stalled;
+        }
+    }
+
+    private async Task PutOnceAsync(SealedSegment segment, string key, SegmentInfo info, byte[] md5, ProgressWatchdog watchdog)
+    {
+        await using var body = new ProgressStream(segment.Buffer.OpenRead(), watchdog);
         var request = new PutObjectRequest
         {
             BucketName = options.Location.Bucket,
@@ -112,12 +131,12 @@ internal sealed class SegmentUploader(
             request.ServerSideEncryptionMethod = options.Sse;
             request.ServerSideEncryptionKeyManagementServiceKeyId = options.SseKmsKeyId;
         }
-        var response = await s3.PutObjectAsync(request, ct).ConfigureAwait(false);
+        var response = await s3.PutObjectAsync(request, watchdog.Token).ConfigureAwait(false);
         var expected = Convert.ToHexStringLower(md5);
         var etag = response.ETag?.Trim('"').ToLowerInvariant();
         if (options.EtagIsMd5 && etag != expected)
         {
-            throw new FatalException(ExitCodes.Integrity, $"S3 answered ETag {etag} for segment {segment.Index}, expected MD5 {expected}");
+            throw new FatalException(ExitCodes.Integrity, $"S3 answered ETag {etag} for segment {segment.Index}, expected MD5 {expected}", retryable: true);
         }
     }
 }

@@ -100,7 +100,7 @@ internal sealed class AwsConnection : IDisposable
 
     /// <summary>The project's own SNS client (see <see cref="Sns.SnsClient"/>) on the same endpoint, region, credentials and -t.</summary>
     public Sns.SnsClient CreateSns(Microsoft.Extensions.Logging.ILoggerFactory loggers) => new(
-        new Sns.SnsClientOptions { ServiceUrl = Settings.EndpointUrl, Region = Region.SystemName, MaxAttempts = Settings.Tries },
+        new Sns.SnsClientOptions { ServiceUrl = Settings.EndpointUrl, Region = Region.SystemName, MaxAttempts = Settings.Tries, AttemptTimeout = Settings.RequestTimeout },
         Credentials,
         logger: Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<Sns.SnsClient>(loggers));
 

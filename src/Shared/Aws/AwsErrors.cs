@@ -1,39 +1,121 @@
 using System.Net;
 using System.Net.Sockets;
 using Amazon.Runtime;
+using Polly.Timeout;
 
 namespace S3Fanout.Shared.Aws;
 
-/// <summary>Turns AWS and network failures into one-line <see cref="FatalException"/>s with the documented exit codes.</summary>
+/// <summary>
+/// The one failure classifier: every exception from S3, SQS, SNS, the network or S3Fanout itself maps to whether trying
+/// again can help, the exit code it ends the run with, and one line for the user (no stack trace, no credentials).
+/// Retry policies, stages and the command-line host all ask here instead of keeping lists of their own.
+/// </summary>
+/// <remarks>
+/// Error codes are S3's (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html: InternalError and SlowDown
+/// are to be retried, per https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html; BadDigest means a
+/// body that did not match its Content-MD5), SQS's and SNS's common errors (Throttling/Throttled, ServiceUnavailable,
+/// InternalFailure, AuthorizationError), and STS's credential errors. A code counts before its HTTP status, because SNS
+/// answers throttling with 400 as well as 429.
+/// </remarks>
 internal static class AwsErrors
 {
     private static readonly HashSet<string> AccessCodes = new(StringComparer.Ordinal)
     {
         "AccessDenied", "AccessDeniedException", "AuthorizationError", "InvalidAccessKeyId", "SignatureDoesNotMatch",
         "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException", "InvalidToken",
-        "AllAccessDisabled", "AccountProblem", "InvalidSecurity",
+        "AllAccessDisabled", "AccountProblem", "InvalidSecurity", "KMS.AccessDeniedException",
     };
 
+    private static readonly HashSet<string> ThrottleCodes = new(StringComparer.Ordinal)
+    {
+        "SlowDown", "Throttling", "ThrottlingException", "Throttled", "ThrottledException", "TooManyRequestsException",
+        "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "KMSThrottling", "KMS.ThrottlingException",
+        "ProvisionedThroughputExceededException",
+    };
+
+    private static readonly HashSet<string> TransientCodes = new(StringComparer.Ordinal)
+    {
+        "InternalError", "InternalFailure", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException",
+        "IncompleteBody", "NetworkError",
+    };
+
+    private static readonly HashSet<string> CorruptCodes = new(StringComparer.Ordinal) { "BadDigest", "XAmzContentSHA256Mismatch" };
+
+    public static Failure Classify(Exception e)
+    {
+        switch (e)
+        {
+            case FatalException f:
+                return new Failure(FailureKind.Reported, f.Retryable, f.ExitCode, f.Message);
+            case TimeoutRejectedException or TimeoutException:
+                return Retry(FailureKind.TimedOut, ExitCodes.Transfer, $"no answer in time ({Describe(e)})");
+            case OperationCanceledException when e.InnerException is TimeoutException:
+                return Retry(FailureKind.TimedOut, ExitCodes.Transfer, $"no answer in time ({Describe(e)})");
+            case OperationCanceledException:
+                return new Failure(FailureKind.Cancelled, false, ExitCodes.Interrupted, "cancelled");
+        }
+        var code = ErrorCode(e);
+        var status = StatusCode(e);
+        if (code is "NoSuchBucket")
+        {
+            return Stop(FailureKind.MissingBucket, ExitCodes.NotFound, "the bucket does not exist");
+        }
+        if ((code is not null && AccessCodes.Contains(code)) || status == HttpStatusCode.Forbidden)
+        {
+            return Stop(FailureKind.AccessDenied, ExitCodes.Access, $"access denied ({code ?? "403"}): {Describe(e)}");
+        }
+        if (code is "NoSuchKey" or "NotFound" || status == HttpStatusCode.NotFound)
+        {
+            return Stop(FailureKind.NotFound, ExitCodes.NotFound, $"not found: {Describe(e)}");
+        }
+        if (code is "MalformedResponse")
+        {
+            // A success answer without the expected result: the same request gets the same answer.
+            return Stop(FailureKind.Rejected, ExitCodes.Transfer, Describe(e));
+        }
+        if (code is not null && CorruptCodes.Contains(code))
+        {
+            return Retry(FailureKind.Corrupt, ExitCodes.Integrity, $"the data was damaged on the way ({code}): {Describe(e)}");
+        }
+        if ((code is not null && ThrottleCodes.Contains(code)) || status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+        {
+            return Retry(FailureKind.Throttled, ExitCodes.Transfer, $"throttled ({code ?? ((int)status!).ToString(System.Globalization.CultureInfo.InvariantCulture)}): {Describe(e)}");
+        }
+        if (code is "Timeout" || status == HttpStatusCode.RequestTimeout)
+        {
+            return Retry(FailureKind.TimedOut, ExitCodes.Transfer, $"no answer in time ({Describe(e)})");
+        }
+        if (IsUnreachable(e))
+        {
+            return Retry(FailureKind.Unreachable, ExitCodes.Unreachable, $"cannot reach the endpoint: {Describe(e)}");
+        }
+        if ((code is not null && TransientCodes.Contains(code)) || status is null or >= HttpStatusCode.InternalServerError or < HttpStatusCode.BadRequest)
+        {
+            // No status at all (the answer never came whole) or a 2xx/3xx the SDK could not read counts as transient too.
+            return e switch
+            {
+                AmazonServiceException or Sns.SnsException => Retry(FailureKind.Transient, ExitCodes.Transfer, Describe(e)),
+                AmazonClientException when IsChecksumMismatch(e) =>
+                    Retry(FailureKind.Corrupt, ExitCodes.Integrity, $"the body does not match its checksum: {Describe(e)}"),
+                AmazonClientException or IOException => Retry(FailureKind.Transient, ExitCodes.Transfer, Describe(e)),
+                _ => Stop(FailureKind.Internal, ExitCodes.Internal, $"internal error: {e.GetType().Name}: {Describe(e)}"),
+            };
+        }
+        return Stop(FailureKind.Rejected, ExitCodes.Transfer, $"refused ({code ?? ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture)}): {Describe(e)}");
+    }
+
+    /// <summary>Whether the same step may succeed if tried again.</summary>
+    public static bool IsRetryable(Exception e) => Classify(e).Retryable;
+
+    /// <summary>The failure as a <see cref="FatalException"/>: "<paramref name="what"/>: line", with its exit code.</summary>
     public static FatalException ToFatal(Exception e, string what)
     {
         if (e is FatalException fatal)
         {
             return fatal;
         }
-        var code = ErrorCode(e);
-        if (code is "NoSuchBucket")
-        {
-            return new FatalException(ExitCodes.NotFound, $"{what}: the bucket does not exist", e);
-        }
-        if ((code is not null && AccessCodes.Contains(code)) || StatusCode(e) == HttpStatusCode.Forbidden)
-        {
-            return new FatalException(ExitCodes.Access, $"{what}: access denied ({code ?? "403"}): {Describe(e)}", e);
-        }
-        if (IsUnreachable(e))
-        {
-            return new FatalException(ExitCodes.Unreachable, $"{what}: cannot reach the endpoint: {Describe(e)}", e);
-        }
-        return new FatalException(ExitCodes.Transfer, $"{what}: {Describe(e)}", e);
+        var failure = Classify(e);
+        return new FatalException(failure.ExitCode, what.Length == 0 ? failure.Line : $"{what}: {failure.Line}", e);
     }
 
     public static string? ErrorCode(Exception e) => e switch
@@ -46,13 +128,13 @@ internal static class AwsErrors
     public static HttpStatusCode? StatusCode(Exception e) => e switch
     {
         AmazonServiceException s when s.StatusCode != 0 => s.StatusCode,
+        Sns.SnsException s when s.StatusCode != 0 => (HttpStatusCode)s.StatusCode,
         _ => e.InnerException is null ? null : StatusCode(e.InnerException),
     };
 
-    public static bool IsNotFound(Exception e) =>
-        ErrorCode(e) is "NoSuchKey" or "NotFound" || StatusCode(e) == HttpStatusCode.NotFound;
+    public static bool IsNotFound(Exception e) => Classify(e).Kind == FailureKind.NotFound;
 
-    public static bool IsUnreachable(Exception e)
+    private static bool IsUnreachable(Exception e)
     {
         for (var x = e; x is not null; x = x.InnerException)
         {
@@ -63,6 +145,14 @@ internal static class AwsErrors
         }
         return false;
     }
+
+    /// <summary>The SDK's own end-of-body check of a response (its ETag MD5 or a flexible checksum) failed.</summary>
+    private static bool IsChecksumMismatch(Exception e) =>
+        e.Message.Contains("hash", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("checksum", StringComparison.OrdinalIgnoreCase);
+
+    private static Failure Retry(FailureKind kind, int exitCode, string line) => new(kind, true, exitCode, line);
+
+    private static Failure Stop(FailureKind kind, int exitCode, string line) => new(kind, false, exitCode, line);
 
     /// <summary>A message without stack traces, request ids or anything from the credentials.</summary>
     public static string Describe(Exception e)

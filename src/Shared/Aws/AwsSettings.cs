@@ -14,4 +14,6 @@ internal sealed record AwsSettings
     public int Tries { get; init; } = 5;
     /// <summary>Connections to keep open to the endpoint (at least the worker count).</summary>
     public int MaxConnections { get; init; } = 16;
+    /// <summary>--request-timeout: the limit of one attempt of a call without a streamed body.</summary>
+    public TimeSpan RequestTimeout { get; init; } = StepRetry.DefaultAttemptTimeout;
 }

@@ -15,11 +15,13 @@ internal static class Backoff
 
     /// <param name="attempt">The attempt that just failed, starting at 1.</param>
     /// <param name="rng">Injectable so tests can be deterministic; defaults to <see cref="Random.Shared"/>.</param>
-    public static TimeSpan Delay(int attempt, Random? rng = null)
+    /// <param name="baseDelay">The ceiling of the first delay; <see cref="Base"/> when null.</param>
+    /// <param name="cap">The largest ceiling; <see cref="Cap"/> when null.</param>
+    public static TimeSpan Delay(int attempt, Random? rng = null, TimeSpan? baseDelay = null, TimeSpan? cap = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(attempt, 1);
         var exponent = Math.Min(attempt - 1, MaxExponent);
-        var ceilingTicks = Math.Min(Cap.Ticks, Base.Ticks << exponent);
+        var ceilingTicks = Math.Min((cap ?? Cap).Ticks, (baseDelay ?? Base).Ticks << exponent);
 #pragma warning disable CA5394 // Jitter needs spread, not unpredictability.
         var fraction = (rng ?? Random.Shared).NextDouble();
 #pragma warning restore CA5394

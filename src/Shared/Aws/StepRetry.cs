@@ -1,42 +1,63 @@
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
+using Polly.Timeout;
 
 namespace S3Fanout.Shared.Aws;
 
 /// <summary>
-/// The one retry policy for whole steps (put-then-verify, fetch-then-verify): -t attempts with exponential backoff
-/// and jitter. Failures that retrying cannot fix (access denied, missing bucket, usage errors) are not retried.
+/// The one resilience pipeline for whole steps (put-then-verify, fetch-then-verify, a manifest read, an SNS call):
+/// -t attempts with exponential backoff and full jitter, each attempt bounded by its own timeout, and only failures
+/// that <see cref="AwsErrors.Classify"/> calls retryable are tried again.
 /// </summary>
+/// <remarks>
+/// The AWS SDK for .NET bounds a call only until the response headers arrive (HttpClient's Timeout), and reading the
+/// response body happens after the call returned, so nothing in the SDK stops a body that stalls halfway
+/// (https://docs.aws.amazon.com/sdk-for-net/v4/developer-guide/retries-timeouts.html). Calls that stream a segment pass
+/// no fixed attempt timeout here and bound themselves with a <see cref="ProgressWatchdog"/> instead, since a 5 GiB
+/// segment may rightly take minutes but should never sit idle.
+/// </remarks>
 internal sealed class StepRetry
 {
+    /// <summary>Per-attempt limit of a call without a large body, unless configured otherwise.</summary>
+    public static readonly TimeSpan DefaultAttemptTimeout = TimeSpan.FromSeconds(30);
+
     private readonly ResiliencePipeline _pipeline;
 
-    public StepRetry(int tries, ILogger logger, TimeSpan? baseDelay = null, TimeSpan? maxDelay = null)
+    /// <param name="attemptTimeout">Limit of one attempt; <see cref="Timeout.InfiniteTimeSpan"/> for none (streamed transfers).</param>
+    public StepRetry(int tries, ILogger logger, TimeSpan? baseDelay = null, TimeSpan? maxDelay = null, TimeSpan? attemptTimeout = null, TimeProvider? time = null)
     {
         if (tries < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(tries), tries, "tries must be at least 1");
         }
         Tries = tries;
-        _pipeline = tries == 1
-            ? ResiliencePipeline.Empty
-            : new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        var timeout = attemptTimeout ?? DefaultAttemptTimeout;
+        var builder = new ResiliencePipelineBuilder { TimeProvider = time ?? TimeProvider.System };
+        if (tries > 1)
+        {
+            builder.AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = tries - 1,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = baseDelay ?? TimeSpan.FromMilliseconds(500),
-                MaxDelay = maxDelay ?? TimeSpan.FromSeconds(10),
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsRetryable),
+                // Full jitter (see Backoff): clients that failed together do not retry together.
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                    Backoff.Delay(args.AttemptNumber + 1, null, baseDelay ?? TimeSpan.FromMilliseconds(500), maxDelay ?? TimeSpan.FromSeconds(10))),
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is { } e && !args.Context.CancellationToken.IsCancellationRequested && AwsErrors.IsRetryable(e)),
                 OnRetry = args =>
                 {
                     Telemetry.S3FanoutMetrics.Retries.Add(1);
                     logger.LogInformation("Attempt {Attempt} of {Tries} failed, retrying in {Delay}: {Error}",
-                        args.AttemptNumber + 1, tries, args.RetryDelay, AwsErrors.Describe(args.Outcome.Exception!));
+                        args.AttemptNumber + 1, tries, args.RetryDelay, AwsErrors.Classify(args.Outcome.Exception!).Line);
                     return ValueTask.CompletedTask;
                 },
-            }).Build();
+            });
+        }
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            builder.AddTimeout(new TimeoutStrategyOptions { Timeout = timeout });
+        }
+        _pipeline = builder.Build();
     }
 
     public int Tries { get; }
@@ -46,23 +67,4 @@ internal sealed class StepRetry
 
     public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> step, CancellationToken ct) =>
         _pipeline.ExecuteAsync(step, ct);
-
-    public static bool IsRetryable(Exception e)
-    {
-        if (e is OperationCanceledException or UsageException)
-        {
-            return false;
-        }
-        if (e is FatalException f)
-        {
-            return f.ExitCode is ExitCodes.Transfer or ExitCodes.Integrity or ExitCodes.Unreachable;
-        }
-        if (AwsErrors.IsNotFound(e))
-        {
-            return false;
-        }
-        var code = AwsErrors.ErrorCode(e);
-        return code is not ("NoSuchBucket" or "AccessDenied" or "InvalidAccessKeyId" or "SignatureDoesNotMatch"
-            or "AuthorizationError" or "InvalidClientTokenId" or "ExpiredToken");
-    }
 }

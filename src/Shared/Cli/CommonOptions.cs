@@ -18,6 +18,8 @@ internal sealed class CommonOptions
     public Option<int> Tries { get; } = new("-t", "--tries") { Description = "attempts per segment step and AWS call, 1-100", DefaultValueFactory = _ => 5, HelpName = "N" };
     public Option<bool> Verbose { get; } = new("-v", "--verbose") { Description = "print per-segment progress to stderr" };
     public Option<bool> Progress { get; } = new("--progress") { Description = "show live progress on stderr (default when stderr is a terminal; otherwise a line every 5 s)" };
+    public Option<TimeSpan> RequestTimeout { get; } = new("--request-timeout") { Description = "give up on one attempt of an S3, SQS or SNS call after this long and try again (segment transfers: see --transfer-timeout)", DefaultValueFactory = _ => TimeSpan.FromSeconds(30), CustomParser = Durations.Parse, HelpName = "DURATION" };
+    public Option<TimeSpan> TransferTimeout { get; } = new("--transfer-timeout") { Description = "abandon and retry a segment upload or download that moves no byte for this long", DefaultValueFactory = _ => TimeSpan.FromSeconds(30), CustomParser = Durations.Parse, HelpName = "DURATION" };
     public Option<string?> EndpointUrl { get; } = new("--endpoint-url") { Description = "S3/SQS/SNS endpoint, e.g. LocalStack or MinIO (default: AWS_ENDPOINT_URL, else AWS)", HelpName = "URL" };
 
     public CommonOptions()
@@ -26,6 +28,8 @@ internal sealed class CommonOptions
         BufferKb.Validators.Add(r => Range(r, r.GetValue(BufferKb), 4, 65536, "-b (buffer size in KB)"));
         Workers.Validators.Add(r => Range(r, r.GetValue(Workers), 1, 64, "-n (workers)"));
         Tries.Validators.Add(r => Range(r, r.GetValue(Tries), 1, 100, "-t (tries)"));
+        RequestTimeout.Validators.Add(r => TimeRange(r, r.GetValue(RequestTimeout), "--request-timeout"));
+        TransferTimeout.Validators.Add(r => TimeRange(r, r.GetValue(TransferTimeout), "--transfer-timeout"));
         EndpointUrl.Validators.Add(r =>
         {
             var v = r.GetValue(EndpointUrl);
@@ -38,7 +42,7 @@ internal sealed class CommonOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { AccessKey, SecretKey, Region, SegmentMiB, BufferKb, Staging, Workers, Tries, Verbose, Progress, EndpointUrl })
+        foreach (var option in new Option[] { AccessKey, SecretKey, Region, SegmentMiB, BufferKb, Staging, Workers, Tries, Verbose, Progress, EndpointUrl, RequestTimeout, TransferTimeout })
         {
             // Recursive, so subcommands (serve, ls, verify, …) take the same AWS and transfer options.
             option.Recursive = true;
@@ -61,11 +65,20 @@ internal sealed class CommonOptions
             SecretKey = parse.GetValue(SecretKey),
             Tries = parse.GetValue(Tries),
             MaxConnections = parse.GetValue(Workers) * 2,
+            RequestTimeout = parse.GetValue(RequestTimeout),
         };
     }
 
     private static bool IsHttpUrl(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    private static void TimeRange(System.CommandLine.Parsing.OptionResult r, TimeSpan value, string what)
+    {
+        if (value < TimeSpan.FromMilliseconds(100) || value > TimeSpan.FromHours(1))
+        {
+            r.AddError($"{what} must be 100ms-1h, got {value}");
+        }
+    }
 
     private static void Range(System.CommandLine.Parsing.OptionResult r, long value, long min, long max, string what)
     {

@@ -8,6 +8,8 @@ using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Buffers;
 using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Protocol;
+using S3Fanout.Subscriber.Reading;
+using S3Fanout.Subscriber.Tracking;
 
 namespace S3Fanout.Subscriber.Archive;
 
@@ -69,10 +71,21 @@ internal sealed class VerifyCommand : IArchiveCommand
         {
             problems.Add($"{KeyLayout.ChecksumsName} lists {index.Count} segments, the manifest {manifest.NumSegments}");
         }
-        using var buffers = new SegmentBufferFactory(parse.GetValue(_common.Staging), "verify");
-        var verifier = new SegmentVerifier(aws.S3, location, new StepRetry(parse.GetValue(_common.Tries), logger, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)),
-            buffers, parse.GetValue(_common.Workers), logger);
-        var totals = await verifier.RunAsync(manifest.NumSegments, index, manifest.IsLegacy, ct).ConfigureAwait(false);
+        using var tracker = new BroadcastTracker(location, TimeProvider.System, loggers.CreateLogger<BroadcastTracker>());
+        tracker.ApplyManifest(manifest);
+        if (index is not null)
+        {
+            tracker.ApplyChecksums(index);
+        }
+        var options = new SubscriberOptions
+        {
+            Location = location,
+            Workers = parse.GetValue(_common.Workers),
+            Tries = parse.GetValue(_common.Tries),
+            StagingPath = parse.GetValue(_common.Staging),
+        };
+        var reader = new BroadcastReader(aws.S3, tracker, store, options, notificationsExpected: false, loggers, TimeProvider.System, FailurePolicy.RecordAndContinue);
+        var totals = await reader.ReadStoredAsync(manifest.NumSegments, sink: null, ct).ConfigureAwait(false);
 
         var bad = totals.Bad.ToList();
         if (complete)
@@ -106,7 +119,7 @@ internal sealed class VerifyCommand : IArchiveCommand
             Ok = complete && !integrity && totals.Failed.Count == 0,
             ChecksumSource = index is not null ? "checksums" : manifest.IsLegacy ? "etag_md5" : "metadata",
             Segments = manifest.NumSegments,
-            SegmentsVerified = totals.Verified,
+            SegmentsVerified = totals.Segments,
             Bytes = totals.Bytes,
             ExpectedBytes = manifest.TotalSize,
             SizeOk = sizeOk,
@@ -145,7 +158,7 @@ internal sealed class VerifyCommand : IArchiveCommand
         if (!complete)
         {
             throw new FatalException(ExitCodes.BroadcastFailed,
-                $"{location} is {result.State}, not complete: its {totals.Verified} stored segments verified, the whole stream cannot be checked"
+                $"{location} is {result.State}, not complete: its {totals.Segments} stored segments verified, the whole stream cannot be checked"
                 + (manifest.AbortReason is null ? "" : $" (aborted: {manifest.AbortReason})"));
         }
         return ExitCodes.Ok;

@@ -1,3 +1,5 @@
+using S3Fanout.Subscriber.Reading;
+
 namespace S3Fanout.Subscriber.Archive;
 
 /// <summary>What <c>verify</c> found; printed as a report, or as this object with <c>--json</c> (snake_case names).</summary>
@@ -31,5 +33,3 @@ internal sealed record VerifyResult
     /// <summary>Problems of the archive as a whole (size, stream checksum, index), one sentence each.</summary>
     public required IReadOnlyList<string> Problems { get; init; }
 }
-
-internal sealed record SegmentProblem(long Index, string Key, string Reason);

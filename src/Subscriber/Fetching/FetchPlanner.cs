@@ -13,6 +13,9 @@ namespace S3Fanout.Subscriber.Fetching;
 /// </summary>
 internal sealed class FetchPlanner(BroadcastTracker tracker, ReorderWindow window, ChannelWriter<long> jobs, ILogger<FetchPlanner> logger)
 {
+    /// <summary>Plan exactly segments 1..this many and end, whatever the broadcast's state (verify reads what is stored).</summary>
+    public long? StoredSegments { get; init; }
+
     private static readonly TimeSpan SafetyWake = TimeSpan.FromSeconds(1);
 
     public async Task RunAsync(CancellationToken ct)
@@ -22,11 +25,11 @@ internal sealed class FetchPlanner(BroadcastTracker tracker, ReorderWindow windo
         {
             while (true)
             {
-                if (tracker.AbortReason is { } reason)
+                if (StoredSegments is null && tracker.AbortReason is { } reason)
                 {
                     throw new FatalException(ExitCodes.BroadcastFailed, $"the publisher aborted {tracker.Location}: {reason}");
                 }
-                var final = tracker.Final;
+                var final = StoredSegments is { } stored ? new FinalInfo(stored, 0, null) : tracker.Final;
                 var upper = final?.Segments ?? tracker.MaxKnownIndex;
                 while (next <= upper && window.CanAccept(next))
                 {

@@ -7,18 +7,24 @@ using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Buffers;
+using S3Fanout.Shared.Pipeline;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Shared.Telemetry;
+using S3Fanout.Subscriber.Reading;
 using S3Fanout.Subscriber.Tracking;
 using S3Fanout.Subscriber.Writing;
 
 namespace S3Fanout.Subscriber.Fetching;
 
 /// <summary>
-/// Fetches planned segments with <see cref="SubscriberOptions.Workers"/> GETs in flight and verifies each before it
-/// enters the reorder window: size and CRC64/NVME against the publisher's record (notification or checksum index),
-/// else the object's own metadata; s3pipe2 archives, which have neither, are checked against the ETag's MD5.
+/// Fetches planned segments with <see cref="SubscriberOptions.Workers"/> GETs in flight and verifies each
+/// (<see cref="SegmentVerification"/>) before it enters the reorder window. A segment that stays bad after -t attempts
+/// ends the read, or, under <see cref="FailurePolicy.RecordAndContinue"/>, enters the window as a named problem.
 /// </summary>
+/// <remarks>
+/// The workers run as a <see cref="StageGroup"/>: the first one to fail cancels its siblings, which may be parked on the
+/// job channel (the planner waits for the window) and would otherwise keep the fetcher, and so the process, alive.
+/// </remarks>
 internal sealed class SegmentFetcher(
     ChannelReader<long> jobs,
     ReorderWindow window,
@@ -27,78 +33,128 @@ internal sealed class SegmentFetcher(
     SegmentBufferFactory buffers,
     StepRetry retry,
     SubscriberOptions options,
+    FailurePolicy policy,
     TimeProvider time,
     ILogger<SegmentFetcher> logger)
 {
-    private const long MaxSegmentBytes = 5L * 1024 * 1024 * 1024;
     private static readonly TimeSpan MaxNotFoundDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>When true, a segment that is not stored is reported missing at once instead of awaited (verify).</summary>
+    public bool StoredOnly { get; init; }
 
     public async Task RunAsync(CancellationToken ct)
     {
         logger.LogInformation("Fetcher started with {Workers} workers", options.Workers);
-        await Task.WhenAll(Enumerable.Range(0, options.Workers).Select(_ => Task.Run(() => WorkAsync(ct), ct))).ConfigureAwait(false);
+        await StageGroup.RunAsync(ct, [.. Enumerable.Repeat<Func<CancellationToken, Task>>(WorkAsync, options.Workers)]).ConfigureAwait(false);
     }
 
     private async Task WorkAsync(CancellationToken ct)
     {
         await foreach (var index in jobs.ReadAllAsync(ct).ConfigureAwait(false))
         {
-            window.Put(await FetchAsync(index, ct).ConfigureAwait(false));
+            window.Put(await FetchOrRecordAsync(index, ct).ConfigureAwait(false));
         }
     }
+
+    private async Task<FetchedSegment> FetchOrRecordAsync(long index, CancellationToken ct)
+    {
+        try
+        {
+            return await FetchAsync(index, ct).ConfigureAwait(false);
+        }
+        catch (FatalException e) when (policy == FailurePolicy.RecordAndContinue && e.Data[ProblemKey] is SegmentProblem problem)
+        {
+            logger.LogInformation("Segment {SegmentIndex} is bad: {Reason}", index, problem.Reason);
+            return e.ExitCode == ExitCodes.Integrity ? FetchedSegment.Bad(problem) : FetchedSegment.Unfetched(problem);
+        }
+    }
+
+    private const string ProblemKey = "segment-problem";
 
     private async Task<FetchedSegment> FetchAsync(long index, CancellationToken ct)
     {
         var key = KeyLayout.SegmentKey(tracker.Location.Prefix, index);
+        var url = $"s3://{tracker.Location.Bucket}/{key}";
         var missingAfterEnd = 0;
         for (var wait = 1; ; wait++)
         {
             try
             {
-                return await retry.ExecuteAsync(async token => await FetchOnceAsync(index, key, token).ConfigureAwait(false), ct).ConfigureAwait(false);
+                return await retry.ExecuteAsync(token => FetchOnceAsync(index, key, token), ct).ConfigureAwait(false);
             }
-            catch (Amazon.Runtime.AmazonServiceException e) when (AwsErrors.IsNotFound(e) && e.ErrorCode != "NoSuchBucket")
+            catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.NotFound)
             {
-                // Not stored yet: a later segment was announced first, or the notification raced the upload.
-                // The watcher's stall timeout bounds this wait while the broadcast is open.
-                if (tracker.Final is { } final && index <= final.Segments && ++missingAfterEnd >= retry.Tries)
+                // Not stored yet: a later segment was announced first, or the notification raced the upload. This is
+                // waiting, not retrying a failure: the watcher's stall timeout bounds it while the broadcast is open.
+                if (StoredOnly || (tracker.Final is { } final && index <= final.Segments && ++missingAfterEnd >= retry.Tries))
                 {
-                    throw new FatalException(ExitCodes.Integrity, $"segment {index} (s3://{tracker.Location.Bucket}/{key}) is missing although the broadcast lists {final.Segments} segments");
+                    throw Problem(new FatalException(ExitCodes.Integrity, StoredOnly
+                        ? $"segment {index} ({url}) is missing: no such object"
+                        : $"segment {index} ({url}) is missing although the broadcast lists {tracker.Final!.Segments} segments"), index, key, "missing: no such object");
                 }
                 logger.LogDebug("Segment {SegmentIndex} is not stored yet; looking again", index);
-                await Task.Delay(Backoff(wait), time, ct).ConfigureAwait(false);
+                await Task.Delay(NotFoundDelay(wait), time, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            catch (Exception e) when (AwsErrors.Classify(e) is { Kind: not FailureKind.Cancelled } failure)
             {
-                var fatal = AwsErrors.ToFatal(e, $"segment {index}");
-                throw new FatalException(fatal.ExitCode,
-                    $"segment {index} (s3://{tracker.Location.Bucket}/{key}) failed after {retry.Tries} attempts: {AwsErrors.Describe(e)}", e);
+                if (failure.ExitCode is ExitCodes.Integrity or ExitCodes.Transfer || failure.Kind == FailureKind.TimedOut)
+                {
+                    var reason = failure.ExitCode == ExitCodes.Integrity
+                        ? failure.Line
+                        : $"could not be fetched in {retry.Tries} attempts: {failure.Line}";
+                    throw Problem(new FatalException(failure.ExitCode, $"segment {index} ({url}) failed after {retry.Tries} attempts: {failure.Line}", e), index, key, reason);
+                }
+                // Access denied, no bucket, endpoint gone: every other segment would fail the same way.
+                throw new FatalException(failure.ExitCode, $"segment {index} ({url}): {failure.Line}", e);
             }
         }
     }
 
-    private static TimeSpan Backoff(int attempt) =>
+    private static FatalException Problem(FatalException e, long index, string key, string reason)
+    {
+        e.Data[ProblemKey] = new SegmentProblem(index, key, reason);
+        return e;
+    }
+
+    private static TimeSpan NotFoundDelay(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(MaxNotFoundDelay.TotalMilliseconds, 50 * Math.Pow(2, Math.Min(attempt, 10))));
 
+    /// <summary>One attempt, bounded by a <see cref="ProgressWatchdog"/>: it ends when no byte arrived for the idle timeout.</summary>
     private async ValueTask<FetchedSegment> FetchOnceAsync(long index, string key, CancellationToken ct)
     {
-        var response = await GetAsync(index, key, ct).ConfigureAwait(false);
+        using var watchdog = new ProgressWatchdog(options.TransferIdleTimeout, time, ct);
         try
         {
-            return await ReadAndVerifyAsync(index, response, ct).ConfigureAwait(false);
-        }
-        finally
-        {
+            var response = await GetAsync(index, key, watchdog.Token).ConfigureAwait(false);
             try
             {
-                response.Dispose();
+                return await ReadAndVerifyAsync(index, response, watchdog).ConfigureAwait(false);
             }
-            catch (Amazon.Runtime.AmazonClientException)
+            finally
             {
-                // The SDK finishes its ETag (MD5) check of the body when the response is disposed, and throws if it
-                // differs. Thrown here it would replace the failure being reported (our CRC mismatch), or flag a body
-                // our own checks already accepted: the verdict is ours either way.
+                DisposeQuietly(response);
             }
+        }
+        catch (Exception e) when (watchdog.Explain(e, $"GET of segment {index}") is TimeoutException stalled)
+        {
+            logger.LogInformation("Segment {SegmentIndex}: {Error}", index, stalled.Message);
+            throw stalled;
+        }
+    }
+
+    /// <summary>
+    /// The SDK finishes its ETag (MD5) check of the body when the response is disposed, and throws if it differs. Thrown
+    /// here it would replace the failure being reported (our CRC mismatch), or flag a body our own checks already
+    /// accepted: the verdict is ours either way.
+    /// </summary>
+    private static void DisposeQuietly(GetObjectResponse response)
+    {
+        try
+        {
+            response.Dispose();
+        }
+        catch (Amazon.Runtime.AmazonClientException)
+        {
         }
     }
 
@@ -130,18 +186,18 @@ internal sealed class SegmentFetcher(
         }
     }
 
-    private async Task<FetchedSegment> ReadAndVerifyAsync(long index, GetObjectResponse response, CancellationToken ct)
+    private async Task<FetchedSegment> ReadAndVerifyAsync(long index, GetObjectResponse response, ProgressWatchdog watchdog)
     {
         var expected = tracker.TryGetInfo(index);
         var length = response.ContentLength;
-        if (TotalSize(response.ContentRange) is { } total && total != length)
+        try
         {
-            // The range covered less than the object: it is not the segment the publisher stored.
-            throw new SegmentCorruptException(index, $"S3 holds {total} bytes, the publisher stored {length}");
+            SegmentVerification.CheckSize(index, length, ObjectSize(response.ContentRange), expected);
         }
-        if (length is < 0 or > MaxSegmentBytes || (expected is not null && length != expected.Size))
+        catch (SegmentCorruptException)
         {
-            throw new SegmentCorruptException(index, $"S3 holds {length} bytes, the publisher stored {expected?.Size.ToString(CultureInfo.InvariantCulture) ?? "at most 5 GiB"}");
+            S3FanoutMetrics.ChecksumFailures.Add(1);
+            throw;
         }
         var buffer = buffers.Create(index);
         try
@@ -153,37 +209,19 @@ internal sealed class SegmentFetcher(
             {
                 read = await buffer.AppendFromAsync(response.ResponseStream, length, chunk =>
                 {
+                    watchdog.Progress();
                     crc.Append(chunk);
                     md5?.AppendData(chunk);
-                }, ct).ConfigureAwait(false);
+                }, watchdog.Token).ConfigureAwait(false);
             }
-            catch (Amazon.Runtime.AmazonClientException e)
+            catch (Amazon.Runtime.AmazonClientException e) when (!watchdog.Stalled)
             {
                 // The SDK checks a single-part object's body against its ETag (MD5) as the last byte is read, before our
                 // own CRC: a damaged body, so a verification failure (retried, then exit 7), not a transfer error.
                 throw new SegmentCorruptException(index, $"the body does not match the object's ETag (MD5): {AwsErrors.Describe(e)}");
             }
-            if (read != length)
-            {
-                throw new SegmentCorruptException(index, $"the body ended after {read} of {length} bytes");
-            }
-            var actual = crc.Finish();
-            var info = expected ?? FromMetadata(index, length, response);
-            if (info is not null)
-            {
-                if (info.Checksum != actual)
-                {
-                    throw new SegmentCorruptException(index, $"CRC64/NVME is {actual}, the publisher recorded {info.Checksum}");
-                }
-            }
-            else if (tracker.IsLegacy)
-            {
-                VerifyEtag(index, response.ETag, md5!.GetHashAndReset());
-            }
-            else
-            {
-                throw new SegmentCorruptException(index, "the object carries no checksum and the publisher announced none");
-            }
+            var info = SegmentVerification.CheckBody(index, length, read, crc.Finish(), expected, FromMetadata(index, length, response),
+                tracker.IsLegacy, md5 is null ? null : Convert.ToHexStringLower(md5.GetHashAndReset()), response.ETag);
             logger.LogDebug("Fetched and verified segment {SegmentIndex} ({Size} bytes)", index, length);
             if (tracker.TryGetAnnouncedAt(index) is { } announced)
             {
@@ -203,7 +241,7 @@ internal sealed class SegmentFetcher(
     }
 
     /// <summary>The object size from a <c>Content-Range: bytes A-B/TOTAL</c> header, if there is one.</summary>
-    private static long? TotalSize(string? contentRange)
+    private static long? ObjectSize(string? contentRange)
     {
         var slash = contentRange?.LastIndexOf('/') ?? -1;
         return slash > 0 && long.TryParse(contentRange.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var total) ? total : null;
@@ -216,15 +254,5 @@ internal sealed class SegmentFetcher(
         return SegmentChecksum.IsWellFormed(checksum) && long.TryParse(offsetText, NumberStyles.None, CultureInfo.InvariantCulture, out var offset)
             ? new SegmentInfo(index, offset, length, checksum)
             : null;
-    }
-
-    private static void VerifyEtag(long index, string? etag, byte[] md5)
-    {
-        var tag = etag?.Trim('"').ToLowerInvariant();
-        // A multipart or KMS ETag is not an MD5; such an s3pipe2 segment can only be checked by the stream size.
-        if (tag is { Length: 32 } && tag.All(Uri.IsHexDigit) && tag != Convert.ToHexStringLower(md5))
-        {
-            throw new SegmentCorruptException(index, $"MD5 is {Convert.ToHexStringLower(md5)}, the ETag says {tag}");
-        }
     }
 }

@@ -4,6 +4,7 @@ using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Fleet.Sinks;
+using S3Fanout.Subscriber.Reading;
 using S3Fanout.Subscriber.Tracking;
 using S3Fanout.Subscriber.Writing;
 
@@ -61,7 +62,7 @@ internal sealed class MirrorJob(
                 PollInterval = options.PollInterval,
                 Wait = options.StallTimeout,
             };
-            var follower = new BroadcastFollower(aws.Connection.S3, tracker, manifests, subscriberOptions, notificationsExpected: true, loggers, TimeProvider.System);
+            var follower = new BroadcastReader(aws.Connection.S3, tracker, manifests, subscriberOptions, notificationsExpected: true, loggers, TimeProvider.System);
             var result = await follower.RunAsync(sink.Stream, [], ct, sink.Resume, sink.Checkpoint).ConfigureAwait(false);
             await sink.CompleteAsync(ct).ConfigureAwait(false);
             states.Save(id, new SinkState

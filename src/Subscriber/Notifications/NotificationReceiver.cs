@@ -20,7 +20,15 @@ internal sealed class NotificationReceiver(
     ILogger<NotificationReceiver> logger,
     TimeProvider? time = null)
 {
+    private const int WaitSeconds = 20;
+
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>
+    /// The limit of one call beyond its own long-poll wait: a receive that has not answered by then is abandoned and made
+    /// again, so a black-holed endpoint cannot park the loop forever.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = StepRetry.DefaultAttemptTimeout;
     private long _aliveAt;
 
     public async Task RunAsync(CancellationToken ct)
@@ -33,13 +41,16 @@ internal sealed class NotificationReceiver(
             ReceiveMessageResponse response;
             try
             {
+                // SQS returns at most 10 messages a receive and long-polls for at most 20 s
+                // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html).
+                using var attempt = Attempt(TimeSpan.FromSeconds(WaitSeconds), ct);
                 response = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest
                 {
                     QueueUrl = queueUrl,
                     MaxNumberOfMessages = 10,
-                    WaitTimeSeconds = 20,
+                    WaitTimeSeconds = WaitSeconds,
                     MessageAttributeNames = ["All"],
-                }, ct).ConfigureAwait(false);
+                }, attempt.Token).ConfigureAwait(false);
                 failures = 0;
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -89,16 +100,24 @@ internal sealed class NotificationReceiver(
         _aliveAt = _time.GetTimestamp();
         try
         {
+            using var attempt = Attempt(TimeSpan.Zero, ct);
             await sqs.TagQueueAsync(new TagQueueRequest
             {
                 QueueUrl = queueUrl,
                 Tags = new Dictionary<string, string> { [QueueTags.Alive] = _time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            }, ct).ConfigureAwait(false);
+            }, attempt.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             logger.LogDebug("Refreshing the alive tag of {Queue} failed: {Error}", queueUrl, AwsErrors.Describe(e));
         }
+    }
+
+    private CancellationTokenSource Attempt(TimeSpan wait, CancellationToken ct)
+    {
+        var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        attempt.CancelAfter(wait + RequestTimeout);
+        return attempt;
     }
 
     /// <summary>Without raw delivery SNS wraps the message in an envelope; accept both.</summary>
@@ -126,11 +145,12 @@ internal sealed class NotificationReceiver(
     {
         try
         {
+            using var attempt = Attempt(TimeSpan.Zero, ct);
             await sqs.DeleteMessageBatchAsync(new DeleteMessageBatchRequest
             {
                 QueueUrl = queueUrl,
                 Entries = messages.Select((m, i) => new DeleteMessageBatchRequestEntry { Id = i.ToString(System.Globalization.CultureInfo.InvariantCulture), ReceiptHandle = m.ReceiptHandle }).ToList(),
-            }, ct).ConfigureAwait(false);
+            }, attempt.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {

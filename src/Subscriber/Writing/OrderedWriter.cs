@@ -1,32 +1,46 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
+using S3Fanout.Shared.Protocol;
 using S3Fanout.Shared.Telemetry;
+using S3Fanout.Subscriber.Reading;
 using S3Fanout.Subscriber.Tracking;
 
 namespace S3Fanout.Subscriber.Writing;
 
 /// <summary>
-/// Writes verified segments to the sink strictly in order, checks that each starts where the previous ended,
-/// and at the end checks the byte count and the whole-stream SHA-256 against what the publisher recorded.
+/// Takes verified segments strictly in order, checks that each starts where the previous ended, hashes the stream and
+/// writes it to the sink (none for verify); at the end it checks the byte count and the whole-stream SHA-256 against
+/// what the publisher recorded. Under <see cref="FailurePolicy.RecordAndContinue"/> a bad segment is noted instead, and
+/// the stream checks are left to the caller (a gap makes them meaningless).
 /// </summary>
 internal sealed class OrderedWriter(
     ReorderWindow window,
     BroadcastTracker tracker,
-    Stream sink,
+    Stream? sink,
+    FailurePolicy policy,
     ILogger<OrderedWriter> logger,
     ResumePoint? resume = null,
     CheckpointAsync? checkpoint = null,
     TransferProgress? progress = null)
 {
     private readonly IncrementalHash _sha256 = resume?.Hash ?? IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly List<SegmentProblem> _bad = [];
+    private readonly List<SegmentProblem> _failed = [];
 
     public long BytesWritten { get; private set; } = resume?.Bytes ?? 0;
 
-    /// <summary>Segments in the sink, counting those a resumed sink already had.</summary>
+    /// <summary>Segments in the sink (or verified, without one), counting those a resumed sink already had.</summary>
     public long SegmentsWritten { get; private set; } = resume?.Segments ?? 0;
 
+    /// <summary>The stream SHA-256 once the end was reached with no gap; null otherwise.</summary>
     public string? StreamSha256 { get; private set; }
+
+    public IReadOnlyList<SegmentProblem> Bad => _bad;
+
+    public IReadOnlyList<SegmentProblem> Failed => _failed;
+
+    private bool Whole => _bad.Count == 0 && _failed.Count == 0;
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -38,43 +52,86 @@ internal sealed class OrderedWriter(
             {
                 break;
             }
-            using (segment.Buffer)
+            if ((segment.Problem ?? OffsetProblem(segment)) is { } problem)
             {
-                if (segment.Info is { } info && info.Offset != BytesWritten)
-                {
-                    throw new FatalException(ExitCodes.Integrity,
-                        $"segment {segment.Index} claims offset {info.Offset} but {BytesWritten} bytes came before it; refusing to write it");
-                }
-                segment.Buffer!.ForEachChunk(chunk => _sha256.AppendData(chunk));
-                try
-                {
-                    await segment.Buffer.CopyToAsync(sink, ct).ConfigureAwait(false);
-                }
-                catch (IOException e)
-                {
-                    throw new FatalException(ExitCodes.LocalIo, $"writing the output failed in segment {segment.Index} ({BytesWritten} bytes of earlier segments were written): {e.Message}", e);
-                }
-                BytesWritten += segment.Buffer.Length;
-                SegmentsWritten++;
-                progress?.AddSegment(segment.Buffer.Length);
+                segment.Buffer?.Dispose();
+                (segment.IsBad || segment.Problem is null ? _bad : _failed).Add(problem);
             }
-            if (checkpoint is not null)
+            else
             {
-                // The bytes must be durable before the position that claims them.
-                await FlushAsync(ct).ConfigureAwait(false);
-                await checkpoint(SegmentsWritten, BytesWritten, ct).ConfigureAwait(false);
+                await WriteAsync(segment, ct).ConfigureAwait(false);
             }
-            logger.LogInformation("Wrote segment {SegmentIndex} ({Bytes} bytes so far)", segment.Index, BytesWritten);
             window.Advance();
             tracker.NoteNews();
             progress?.SetLag(tracker.MaxKnownIndex - SegmentsWritten);
         }
         await FlushAsync(ct).ConfigureAwait(false);
-        Verify();
+        if (Whole)
+        {
+            StreamSha256 = Convert.ToHexStringLower(_sha256.GetHashAndReset());
+            if (policy == FailurePolicy.AbortOnFirstBadSegment)
+            {
+                VerifyStream();
+            }
+        }
+    }
+
+    /// <summary>Offsets mean something only while every segment before this one was whole.</summary>
+    private SegmentProblem? OffsetProblem(FetchedSegment segment)
+    {
+        if (!Whole)
+        {
+            return null;
+        }
+        try
+        {
+            SegmentVerification.CheckOffset(segment.Index, segment.Info, BytesWritten);
+            return null;
+        }
+        catch (FatalException e) when (policy == FailurePolicy.RecordAndContinue)
+        {
+            return new SegmentProblem(segment.Index, KeyLayout.SegmentKey(tracker.Location.Prefix, segment.Index), e.Message);
+        }
+    }
+
+    private async Task WriteAsync(FetchedSegment segment, CancellationToken ct)
+    {
+        using (segment.Buffer)
+        {
+            if (Whole)
+            {
+                segment.Buffer!.ForEachChunk(chunk => _sha256.AppendData(chunk));
+            }
+            if (sink is not null)
+            {
+                try
+                {
+                    await segment.Buffer!.CopyToAsync(sink, ct).ConfigureAwait(false);
+                }
+                catch (IOException e)
+                {
+                    throw new FatalException(ExitCodes.LocalIo, $"writing the output failed in segment {segment.Index} ({BytesWritten} bytes of earlier segments were written): {e.Message}", e);
+                }
+            }
+            BytesWritten += segment.Buffer!.Length;
+            SegmentsWritten++;
+            progress?.AddSegment(segment.Buffer.Length);
+        }
+        if (checkpoint is not null)
+        {
+            // The bytes must be durable before the position that claims them.
+            await FlushAsync(ct).ConfigureAwait(false);
+            await checkpoint(SegmentsWritten, BytesWritten, ct).ConfigureAwait(false);
+        }
+        logger.LogInformation("Wrote segment {SegmentIndex} ({Bytes} bytes so far)", segment.Index, BytesWritten);
     }
 
     private async Task FlushAsync(CancellationToken ct)
     {
+        if (sink is null)
+        {
+            return;
+        }
         try
         {
             await sink.FlushAsync(ct).ConfigureAwait(false);
@@ -85,10 +142,9 @@ internal sealed class OrderedWriter(
         }
     }
 
-    private void Verify()
+    private void VerifyStream()
     {
         var final = tracker.Final ?? throw new InvalidOperationException("the stream ended without a final count");
-        StreamSha256 = Convert.ToHexStringLower(_sha256.GetHashAndReset());
         if (BytesWritten != final.Bytes)
         {
             throw new FatalException(ExitCodes.Integrity, $"the stream has {BytesWritten} bytes but the publisher recorded {final.Bytes}");

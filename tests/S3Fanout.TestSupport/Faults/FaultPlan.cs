@@ -19,6 +19,10 @@ public enum FaultKind
     TruncateGetBody,
     /// <summary>A few bytes of a GET body are inverted; length and headers stay as they were.</summary>
     FlipGetBody,
+    /// <summary>Forwarded (so it takes effect), then no answer at all: the connection stays open and silent until the client gives up.</summary>
+    StallBeforeResponse,
+    /// <summary>Forwarded; the response head and half its body are sent, then nothing more while the connection stays open.</summary>
+    StallMidBody,
     /// <summary>An SQS message in a ReceiveMessage result is removed, and deleted upstream so it is gone for good.</summary>
     SqsDrop,
     /// <summary>An SQS message is delivered twice: once now, once again in a later ReceiveMessage result.</summary>
@@ -78,6 +82,8 @@ public sealed record FaultPlan
     public double Delay { get; init; }
     public double TruncateGetBody { get; init; }
     public double FlipGetBody { get; init; }
+    public double StallBeforeResponse { get; init; }
+    public double StallMidBody { get; init; }
 
     public TimeSpan DelayMin { get; init; } = TimeSpan.FromMilliseconds(200);
     public TimeSpan DelayMax { get; init; } = TimeSpan.FromMilliseconds(1500);
@@ -110,6 +116,8 @@ public sealed record FaultPlan
         yield return (FaultKind.Delay, Delay);
         yield return (FaultKind.TruncateGetBody, TruncateGetBody);
         yield return (FaultKind.FlipGetBody, FlipGetBody);
+        yield return (FaultKind.StallBeforeResponse, StallBeforeResponse);
+        yield return (FaultKind.StallMidBody, StallMidBody);
     }
 
     /// <summary>Every request fault at <paramref name="share"/> each, for S3 requests only.</summary>

@@ -253,6 +253,17 @@ public sealed class FaultProxy : IAsyncDisposable
                 await client.FlushAsync().ConfigureAwait(false);
                 Reset(socket);
                 return false;
+            case FaultKind.StallBeforeResponse:
+                Counts.Inject(kind.Value, request.ToString());
+                await HoldUntilClientLeavesAsync(client).ConfigureAwait(false);
+                return false;
+            case FaultKind.StallMidBody when !bodiless && response.Length >= 2:
+                Counts.Inject(kind.Value, request.ToString());
+                await WriteHeadAsync(client, responseHead, response.Length).ConfigureAwait(false);
+                await client.WriteAsync(response.AsMemory(0, response.Length / 2)).ConfigureAwait(false);
+                await client.FlushAsync().ConfigureAwait(false);
+                await HoldUntilClientLeavesAsync(client).ConfigureAwait(false);
+                return false;
             case FaultKind.Delay:
                 Counts.Inject(kind.Value, request.ToString());
                 var span = plan.DelayMax - plan.DelayMin;
@@ -293,6 +304,21 @@ public sealed class FaultProxy : IAsyncDisposable
         }
         await client.FlushAsync().ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>A black hole: says nothing more, and returns once the client closes the connection (or the proxy stops).</summary>
+    private async Task HoldUntilClientLeavesAsync(NetworkStream client)
+    {
+        var scratch = new byte[1];
+        try
+        {
+            while (await client.ReadAsync(scratch, _stopping.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
     }
 
     private static FaultKind? Choose(FaultPlan plan, ProxiedRequest request, Random rng)

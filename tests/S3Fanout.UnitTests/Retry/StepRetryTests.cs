@@ -34,11 +34,14 @@ public sealed class StepRetryTests
     [
         new IOException("connection reset"),
         new HttpRequestException("no route to host"),
-        new FatalException(ExitCodes.Transfer, "upload failed"),
+        new FatalException(ExitCodes.Integrity, "ETag differs from the MD5 sent", retryable: true),
         new SegmentCorruptException(3, "crc64nvme mismatch"),
-        new FatalException(ExitCodes.Unreachable, "cannot reach the endpoint"),
+        new TimeoutException("no byte for 30 s"),
         S3Error("InternalError", HttpStatusCode.InternalServerError),
         S3Error("SlowDown", HttpStatusCode.ServiceUnavailable),
+        S3Error("RequestTimeout", HttpStatusCode.BadRequest),
+        S3Error("BadDigest", HttpStatusCode.BadRequest),
+        new AmazonClientException("Expected hash not equal to calculated hash"),
     ];
 
     public static TheoryData<Exception> Permanent() =>
@@ -47,6 +50,9 @@ public sealed class StepRetryTests
         new FatalException(ExitCodes.Access, "access denied"),
         new FatalException(ExitCodes.NotFound, "no such broadcast"),
         new FatalException(ExitCodes.LocalIo, "stdout closed"),
+        new FatalException(ExitCodes.Integrity, ".manifest is malformed"),
+        new InvalidOperationException("a bug"),
+        S3Error("InvalidArgument", HttpStatusCode.BadRequest),
         new OperationCanceledException(),
         S3Error("NoSuchBucket", HttpStatusCode.NotFound),
         S3Error("AccessDenied", HttpStatusCode.Forbidden),
@@ -105,7 +111,7 @@ public sealed class StepRetryTests
     [MemberData(nameof(Transient))]
     public async Task WhenTheFailureMightPass_ItIsRetried(Exception failure)
     {
-        Assert.True(StepRetry.IsRetryable(failure));
+        Assert.True(AwsErrors.IsRetryable(failure));
 
         var (attempts, _) = await AlwaysFailing(Retry(3), failure);
 
@@ -116,7 +122,7 @@ public sealed class StepRetryTests
     [MemberData(nameof(Permanent))]
     public async Task WhenRetryingCannotHelp_TheStepIsTriedOnceAndTheErrorSurfaces(Exception failure)
     {
-        Assert.False(StepRetry.IsRetryable(failure));
+        Assert.False(AwsErrors.IsRetryable(failure));
 
         var (attempts, thrown) = await AlwaysFailing(Retry(5), failure);
 

@@ -1,4 +1,5 @@
 using System.Net;
+using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Aws.Sns;
 using Xunit;
 
@@ -84,7 +85,7 @@ public sealed class SnsResponseParsingTests
 
         Assert.Equal("NotFound", ex.Code);
         Assert.Equal(404, ex.StatusCode);
-        Assert.False(ex.IsTransient);
+        Assert.False(AwsErrors.IsRetryable(ex));
         Assert.Equal("9dd01905-5012-5f99-8663-4b3ecd0dfaef", ex.RequestId);
         Assert.Equal("SNS Publish failed with NotFound (HTTP 404): Topic does not exist", ex.Message);
     }
@@ -95,7 +96,7 @@ public sealed class SnsResponseParsingTests
         var ex = SnsResponseParser.ParseError("Publish", 502, "Bad Gateway", "<html><body>upstream secret-ish page</body>");
 
         Assert.Equal("Http502", ex.Code);
-        Assert.True(ex.IsTransient);
+        Assert.True(AwsErrors.IsRetryable(ex));
         Assert.Equal("SNS Publish failed with Http502 (HTTP 502): Bad Gateway", ex.Message);
     }
 
@@ -128,6 +129,6 @@ public sealed class SnsResponseParsingTests
     [InlineData(404, "NotFound", false)]
     [InlineData(400, "InvalidParameter", false)]
     [InlineData(400, "ValidationError", false)]
-    public void WhenClassifyingAnError_OnlyThrottlingAndServerFaultsAreTransient(int status, string? code, bool transient) =>
-        Assert.Equal(transient, SnsException.IsTransientError(status, code));
+    public void WhenClassifyingAnError_OnlyThrottlingAndServerFaultsAreRetried(int status, string? code, bool transient) =>
+        Assert.Equal(transient, AwsErrors.IsRetryable(new SnsException(code ?? $"Http{status}", "failed", status)));
 }

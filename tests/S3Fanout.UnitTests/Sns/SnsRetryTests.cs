@@ -37,7 +37,7 @@ public sealed class SnsRetryTests
 
         Assert.Equal("AuthorizationError", ex.Code);
         Assert.Equal(403, ex.StatusCode);
-        Assert.False(ex.IsTransient);
+        Assert.False(AwsErrors.IsRetryable(ex));
         Assert.Single(handler.Requests);
         Assert.Empty(time.RequestedDelays);
     }
@@ -69,7 +69,7 @@ public sealed class SnsRetryTests
             () => client.PublishAsync(SnsTestClient.TopicArn, "m", NoAttributes, CancellationToken.None));
 
         Assert.Equal("Throttling", ex.Code);
-        Assert.True(ex.IsTransient);
+        Assert.True(AwsErrors.IsRetryable(ex));
         Assert.Contains("gave up after 3 attempts", ex.Message, StringComparison.Ordinal);
         Assert.Equal(3, handler.Requests.Count);
         Assert.Equal(2, time.RequestedDelays.Count);
@@ -102,7 +102,7 @@ public sealed class SnsRetryTests
 
         Assert.Equal("NetworkError", ex.Code);
         Assert.Equal(0, ex.StatusCode);
-        Assert.True(ex.IsTransient);
+        Assert.True(AwsErrors.IsRetryable(ex));
         Assert.IsType<HttpRequestException>(ex.InnerException);
     }
 

@@ -66,7 +66,7 @@ public sealed class SseEtagTests
         var output = Channel.CreateUnbounded<SegmentInfo>();
         await input.Writer.WriteAsync(new SealedSegment(1, 0, buffer));
         input.Writer.Complete();
-        var uploader = new SegmentUploader(input.Reader, output.Writer, s3, slots, new StepRetry(1, NullLogger.Instance), options, new TransferProgress("publish"), NullLogger<SegmentUploader>.Instance);
+        var uploader = new SegmentUploader(input.Reader, output.Writer, s3, slots, new StepRetry(1, NullLogger.Instance), options, new TransferProgress("publish"), TimeProvider.System, NullLogger<SegmentUploader>.Instance);
         await uploader.RunAsync(CancellationToken.None).WaitAsync(Deadlines.Generous);
         return await output.Reader.ReadAsync();
     }

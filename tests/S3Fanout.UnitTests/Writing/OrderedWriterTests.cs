@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Tracking;
+using S3Fanout.Subscriber.Reading;
 using S3Fanout.Subscriber.Writing;
 using S3Fanout.TestSupport;
 using S3Fanout.UnitTests.Support;
@@ -21,7 +22,7 @@ public sealed class OrderedWriterTests : IDisposable
 
     public OrderedWriterTests() => _tracker = new BroadcastTracker(Locations.Default, _time, NullLogger<BroadcastTracker>.Instance);
 
-    private OrderedWriter Writer(Stream sink) => new(_window, _tracker, sink, NullLogger<OrderedWriter>.Instance);
+    private OrderedWriter Writer(Stream sink) => new(_window, _tracker, sink, FailurePolicy.AbortOnFirstBadSegment, NullLogger<OrderedWriter>.Instance);
 
     private FetchedSegment Segment(long index, long? claimedOffset = null)
     {

@@ -13,8 +13,9 @@ namespace S3Fanout.Shared.Aws.Sns;
 /// </summary>
 /// <remarks>
 /// Each attempt fetches credentials afresh (so refreshing credentials such as instance roles keep working)
-/// and is signed anew, since a signature carries its time. Transient failures are retried with
-/// <see cref="Backoff"/>; everything else fails at once. Thread-safe.
+/// and is signed anew, since a signature carries its time. Failures are retried through the project's one
+/// <see cref="StepRetry"/> pipeline (with <see cref="Backoff"/>'s delays) when <see cref="AwsErrors.Classify"/> says
+/// they may pass; everything else fails at once. Thread-safe.
 /// </remarks>
 internal sealed partial class SnsClient : ISnsClient, IDisposable
 {
@@ -27,6 +28,7 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
     private readonly ILogger<SnsClient> _logger;
     private readonly TimeProvider _time;
     private readonly SnsRequestSigner _signer;
+    private readonly StepRetry _retry;
 
     /// <param name="httpClient">Borrowed, not disposed; null creates one that this client owns.</param>
     /// <param name="timeProvider">Clock for signing and backoff delays; null uses the SDK's (skew-corrected) clock and real delays.</param>
@@ -53,6 +55,7 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
         };
         _logger = logger ?? NullLogger<SnsClient>.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _retry = new StepRetry(options.MaxAttempts, _logger, Backoff.Base, Backoff.Cap, Timeout.InfiniteTimeSpan, _time);
         _signer = new SnsRequestSigner(
             SigningRegion(options),
             timeProvider is null ? null : _ => timeProvider.GetUtcNow().UtcDateTime);
@@ -218,41 +221,19 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
     private async Task<string> SendAsync(SnsQueryRequest request, CancellationToken ct)
     {
         var body = request.ToBody();
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            SnsException failure;
-            try
-            {
-                return await SendOnceAsync(request.Action, body, ct).ConfigureAwait(false);
-            }
-            catch (SnsException ex) when (ex.IsTransient)
-            {
-                failure = ex;
-            }
-            catch (HttpRequestException ex)
-            {
-                failure = new SnsException("NetworkError", $"SNS {request.Action} could not reach {Endpoint}: {ex.Message}", 0, true, null, ex);
-            }
-            catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
-            {
-                failure = new SnsException("Timeout", $"SNS {request.Action} got no answer from {Endpoint} in time.", 0, true, null, ex);
-            }
-
-            if (attempt >= _options.MaxAttempts)
-            {
-                _logger.LogInformation("SNS {Action} failed with {Code} (HTTP {StatusCode}); giving up after {Attempts} attempts", request.Action, failure.Code, failure.StatusCode, attempt);
-                throw attempt == 1 ? failure : new SnsException(
-                    failure.Code,
-                    string.Create(CultureInfo.InvariantCulture, $"{failure.Message} (gave up after {attempt} attempts)"),
-                    failure.StatusCode,
-                    failure.IsTransient,
-                    failure.RequestId,
-                    failure.InnerException ?? failure);
-            }
-
-            var delay = Backoff.Delay(attempt);
-            _logger.LogInformation("SNS {Action} attempt {Attempt} of {MaxAttempts} failed with {Code} (HTTP {StatusCode}); retrying in {DelayMs} ms", request.Action, attempt, _options.MaxAttempts, failure.Code, failure.StatusCode, (int)delay.TotalMilliseconds);
-            await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            return await _retry.ExecuteAsync(async token => await SendOnceAsync(request.Action, body, token).ConfigureAwait(false), ct).ConfigureAwait(false);
+        }
+        catch (SnsException failure) when (_options.MaxAttempts > 1 && AwsErrors.IsRetryable(failure))
+        {
+            _logger.LogInformation("SNS {Action} failed with {Code} (HTTP {StatusCode}); giving up after {Attempts} attempts", request.Action, failure.Code, failure.StatusCode, _options.MaxAttempts);
+            throw new SnsException(
+                failure.Code,
+                string.Create(CultureInfo.InvariantCulture, $"{failure.Message} (gave up after {_options.MaxAttempts} attempts)"),
+                failure.StatusCode,
+                failure.RequestId,
+                failure.InnerException ?? failure);
         }
     }
 
@@ -280,16 +261,29 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
             }
         }
 
+        // The attempt timeout runs on real time even when backoff runs on a test clock, so a test clock whose timers
+        // fire at once cannot time out every attempt.
         using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         attemptCts.CancelAfter(_options.AttemptTimeout);
-        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, attemptCts.Token).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(attemptCts.Token).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
+        try
         {
-            throw SnsResponseParser.ParseError(action, (int)response.StatusCode, response.ReasonPhrase, text);
-        }
+            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, attemptCts.Token).ConfigureAwait(false);
+            var text = await response.Content.ReadAsStringAsync(attemptCts.Token).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw SnsResponseParser.ParseError(action, (int)response.StatusCode, response.ReasonPhrase, text);
+            }
 
-        return text;
+            return text;
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new SnsException("NetworkError", $"SNS {action} could not reach {Endpoint}: {ex.Message}", 0, null, ex);
+        }
+        catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new SnsException("Timeout", $"SNS {action} got no answer from {Endpoint} within {_options.AttemptTimeout.TotalSeconds:0.#} s.", 0, null, ex);
+        }
     }
 
     [GeneratedRegex("^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$")]

@@ -2,26 +2,11 @@ namespace S3Fanout.Shared.Aws.Sns;
 
 /// <summary>
 /// A failed SNS call: either an SNS error response, or a network failure or timeout that outlasted the retries.
+/// Whether it is worth retrying is <see cref="AwsErrors.Classify"/>'s decision, as for every other failure.
 /// The message carries only the action, the error code and SNS's own text, never request headers or credentials.
 /// </summary>
 internal sealed class SnsException : Exception
 {
-    // SNS answers throttling with 400-range codes as well as with 429, so the status alone is not enough.
-    private static readonly HashSet<string> TransientCodes = new(StringComparer.Ordinal)
-    {
-        "Throttling",
-        "ThrottlingException",
-        "Throttled",
-        "ThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "RequestThrottled",
-        "ServiceUnavailable",
-        "InternalError",
-        "InternalFailure",
-        "KMSThrottling",
-    };
-
     public SnsException()
         : this("SNS call failed.")
     {
@@ -33,16 +18,15 @@ internal sealed class SnsException : Exception
     }
 
     public SnsException(string message, Exception? innerException)
-        : this("Unknown", message, 0, false, null, innerException)
+        : this("Unknown", message, 0, null, innerException)
     {
     }
 
-    public SnsException(string code, string message, int statusCode, bool isTransient, string? requestId = null, Exception? innerException = null)
+    public SnsException(string code, string message, int statusCode, string? requestId = null, Exception? innerException = null)
         : base(message, innerException)
     {
         Code = code;
         StatusCode = statusCode;
-        IsTransient = isTransient;
         RequestId = requestId;
     }
 
@@ -52,12 +36,6 @@ internal sealed class SnsException : Exception
     /// <summary>HTTP status, or 0 when no response arrived.</summary>
     public int StatusCode { get; }
 
-    /// <summary>True when trying again later could succeed.</summary>
-    public bool IsTransient { get; }
-
     /// <summary>SNS's request id, for support cases; null when SNS gave none.</summary>
     public string? RequestId { get; }
-
-    internal static bool IsTransientError(int statusCode, string? code) =>
-        statusCode >= 500 || statusCode == 429 || (code is not null && TransientCodes.Contains(code));
 }

@@ -80,7 +80,6 @@ internal static class SnsResponseParser
             code,
             string.Create(CultureInfo.InvariantCulture, $"SNS {action} failed with {code} (HTTP {statusCode}): {text}"),
             statusCode,
-            SnsException.IsTransientError(statusCode, code),
             string.IsNullOrEmpty(requestId) ? null : requestId);
     }
 
@@ -109,5 +108,5 @@ internal static class SnsResponseParser
         parent?.Elements().Where(e => e.Name.LocalName == localName) ?? [];
 
     private static SnsException Malformed(string action, string why) =>
-        new("MalformedResponse", $"SNS {action} returned a response that cannot be read: {why}.", 200, false);
+        new("MalformedResponse", $"SNS {action} returned a response that cannot be read: {why}.", 200);
 }

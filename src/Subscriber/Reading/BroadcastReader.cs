@@ -1,0 +1,101 @@
+using System.Threading.Channels;
+using Amazon.S3;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared.Archive;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Buffers;
+using S3Fanout.Shared.Pipeline;
+using S3Fanout.Shared.Telemetry;
+using S3Fanout.Subscriber.Fetching;
+using S3Fanout.Subscriber.Tracking;
+using S3Fanout.Subscriber.Writing;
+
+namespace S3Fanout.Subscriber.Reading;
+
+/// <summary>
+/// The one reader of broadcasts, for subscribe, serve and verify: planner → fetchers → reorder window → ordered writer,
+/// with the watcher (manifest polls, stall and wait timeouts) and any notification source beside them while it follows a
+/// live broadcast. Every segment is checked by <see cref="SegmentVerification"/>; what a bad one does is the
+/// <see cref="FailurePolicy"/>'s choice. Under <see cref="FailurePolicy.AbortOnFirstBadSegment"/> the first failure of
+/// any stage cancels every other stage.
+/// </summary>
+internal sealed class BroadcastReader(
+    IAmazonS3 s3,
+    BroadcastTracker tracker,
+    ManifestStore manifests,
+    SubscriberOptions options,
+    bool notificationsExpected,
+    ILoggerFactory loggers,
+    TimeProvider time,
+    FailurePolicy policy = FailurePolicy.AbortOnFirstBadSegment)
+{
+    /// <summary>Live counters for the progress display and metrics.</summary>
+    public TransferProgress Progress { get; } = new("subscribe");
+
+    /// <summary>Follows the broadcast, live or finished, to its end.</summary>
+    /// <param name="sink">Where the bytes go; null writes them nowhere.</param>
+    /// <param name="resume">Where a resumed sink stands; null to start at segment 1.</param>
+    /// <param name="checkpoint">Records the position after each segment, for a later resume.</param>
+    public Task<ReadResult> RunAsync(
+        Stream? sink,
+        IReadOnlyList<Func<CancellationToken, Task>> notificationSources,
+        CancellationToken ct,
+        ResumePoint? resume = null,
+        CheckpointAsync? checkpoint = null) =>
+        ReadAsync(sink, storedSegments: null, notificationSources, resume, checkpoint, ct);
+
+    /// <summary>Reads segments 1..<paramref name="segments"/> as they are stored now, awaiting none (verify).</summary>
+    public Task<ReadResult> ReadStoredAsync(long segments, Stream? sink, CancellationToken ct) =>
+        ReadAsync(sink, segments, [], null, null, ct);
+
+    private async Task<ReadResult> ReadAsync(
+        Stream? sink,
+        long? storedSegments,
+        IReadOnlyList<Func<CancellationToken, Task>> notificationSources,
+        ResumePoint? resume,
+        CheckpointAsync? checkpoint,
+        CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        using var window = new ReorderWindow(options.Workers + 1, (resume?.Segments ?? 0) + 1);
+        using var buffers = new SegmentBufferFactory(options.StagingPath, "subscribe");
+        var jobs = Channel.CreateBounded<long>(new BoundedChannelOptions(options.Workers) { SingleWriter = true });
+        // Each attempt is bounded by the fetcher's no-progress watchdog rather than a fixed time: a large segment may
+        // rightly take minutes.
+        var retry = new StepRetry(options.Tries, loggers.CreateLogger<SegmentFetcher>(), attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
+        var planner = new FetchPlanner(tracker, window, jobs.Writer, loggers.CreateLogger<FetchPlanner>()) { StoredSegments = storedSegments };
+        var fetcher = new SegmentFetcher(jobs.Reader, window, tracker, s3, buffers, retry, options, policy, time, loggers.CreateLogger<SegmentFetcher>())
+        {
+            StoredOnly = storedSegments is not null,
+        };
+        var writer = new OrderedWriter(window, tracker, sink, policy, loggers.CreateLogger<OrderedWriter>(), resume, checkpoint, Progress);
+        var background = new List<Func<CancellationToken, Task>>(notificationSources);
+        if (storedSegments is null)
+        {
+            background.Add(new BroadcastWatcher(tracker, manifests, options, notificationsExpected, time, loggers.CreateLogger<BroadcastWatcher>()).RunAsync);
+        }
+
+        using var done = new CancellationTokenSource();
+        // Once the writer reached the end, a fetch still running can only be for an index past the end (a heartbeat or
+        // manifest that claimed more segments than the broadcast has): it would look for it forever.
+        await StageGroup.RunAsync(ct, [planner.RunAsync, UntilDone(fetcher.RunAsync, done.Token), async t =>
+        {
+            await writer.RunAsync(t).ConfigureAwait(false);
+            await done.CancelAsync().ConfigureAwait(false);
+        }, .. background.Select(stage => UntilDone(stage, done.Token))]).ConfigureAwait(false);
+        return new ReadResult(writer.BytesWritten, writer.SegmentsWritten, writer.StreamSha256, time.GetElapsedTime(started), writer.Bad, writer.Failed);
+    }
+
+    /// <summary>Background stages run until the stream is written, then stop quietly.</summary>
+    private static Func<CancellationToken, Task> UntilDone(Func<CancellationToken, Task> stage, CancellationToken done) => async ct =>
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, done);
+        try
+        {
+            await stage(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (done.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+        }
+    };
+}

@@ -7,4 +7,7 @@ internal sealed class SegmentCorruptException(long index, string detail)
     : FatalException(ExitCodes.Integrity, $"segment {index} failed verification: {detail}", retryable: true)
 {
     public long Index { get; } = index;
+
+    /// <summary>What did not match, without the segment's name.</summary>
+    public string Detail { get; } = detail;
 }

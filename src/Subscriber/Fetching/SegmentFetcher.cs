@@ -99,9 +99,9 @@ internal sealed class SegmentFetcher(
             {
                 if (failure.ExitCode is ExitCodes.Integrity or ExitCodes.Transfer || failure.Kind == FailureKind.TimedOut)
                 {
-                    var reason = failure.ExitCode == ExitCodes.Integrity
-                        ? failure.Line
-                        : $"could not be fetched in {retry.Tries} attempts: {failure.Line}";
+                    var reason = e is SegmentCorruptException corrupt
+                        ? corrupt.Detail
+                        : failure.ExitCode == ExitCodes.Integrity ? failure.Line : $"could not be fetched in {retry.Tries} attempts: {failure.Line}";
                     throw Problem(new FatalException(failure.ExitCode, $"segment {index} ({url}) failed after {retry.Tries} attempts: {failure.Line}", e), index, key, reason);
                 }
                 // Access denied, no bucket, endpoint gone: every other segment would fail the same way.

@@ -74,6 +74,17 @@ public sealed class BroadcastWatcherTests : IDisposable
         }
     }
 
+    private static async Task AssertFailedAsync(Task run, int exitCode, string? saying = null)
+    {
+        Assert.True(run.IsCompleted, "the watcher is still running");
+        var e = await Assert.ThrowsAsync<FatalException>(() => run);
+        Assert.Equal(exitCode, e.ExitCode);
+        Assert.Contains(saying ?? "", e.Message, StringComparison.Ordinal);
+    }
+
+    private static void AssertRunning(Task run) =>
+        Assert.False(run.IsCompleted, $"the watcher ended: {run.Exception?.InnerException?.Message}");
+
     private List<TimeSpan> GapsBetweenManifestReads() =>
         [.. _s3.Gets.Zip(_s3.Gets.Skip(1), (a, b) => b - a)];
 
@@ -86,10 +97,7 @@ public sealed class BroadcastWatcherTests : IDisposable
         Assert.False(run.IsCompleted, "the watcher gave up before --wait had passed");
         await RunForAsync(run, TimeSpan.FromSeconds(1));
 
-        Assert.True(run.IsCompleted, "the watcher is still running");
-        var e = await Assert.ThrowsAsync<FatalException>(() => run);
-        Assert.Equal(ExitCodes.NotFound, e.ExitCode);
-        Assert.Contains("--wait", e.Message, StringComparison.Ordinal);
+        await AssertFailedAsync(run, ExitCodes.NotFound, "--wait");
     }
 
     [Fact]
@@ -101,7 +109,7 @@ public sealed class BroadcastWatcherTests : IDisposable
 
         await RunForAsync(run, TimeSpan.FromSeconds(30));
 
-        Assert.False(run.IsCompleted, $"the watcher ended: {run.Exception?.InnerException?.Message}");
+        AssertRunning(run);
         Assert.True(_tracker.Exists);
     }
 
@@ -118,10 +126,7 @@ public sealed class BroadcastWatcherTests : IDisposable
         Assert.False(run.IsCompleted, "the watcher gave up before --stall-timeout had passed");
         await RunForAsync(run, TimeSpan.FromSeconds(1));
 
-        Assert.True(run.IsCompleted, "the watcher is still running");
-        var e = await Assert.ThrowsAsync<FatalException>(() => run);
-        Assert.Equal(ExitCodes.BroadcastFailed, e.ExitCode);
-        Assert.Contains("--stall-timeout", e.Message, StringComparison.Ordinal);
+        await AssertFailedAsync(run, ExitCodes.BroadcastFailed, "--stall-timeout");
     }
 
     [Fact]
@@ -136,7 +141,7 @@ public sealed class BroadcastWatcherTests : IDisposable
             _tracker.Apply(new Heartbeat { Bucket = Locations.Default.Bucket, Broadcast = Locations.Default.Prefix, StoredSegments = 0 });
         }
 
-        Assert.False(run.IsCompleted, $"the watcher ended: {run.Exception?.InnerException?.Message}");
+        AssertRunning(run);
     }
 
     [Fact]
@@ -147,7 +152,7 @@ public sealed class BroadcastWatcherTests : IDisposable
 
         await RunForAsync(run, TimeSpan.FromSeconds(30));
 
-        Assert.False(run.IsCompleted, $"the watcher ended: {run.Exception?.InnerException?.Message}");
+        AssertRunning(run);
         Assert.NotNull(_tracker.Final);
     }
 
@@ -157,15 +162,12 @@ public sealed class BroadcastWatcherTests : IDisposable
         StoreManifest();
         var run = await StartAsync(Options());
         await RunForAsync(run, TimeSpan.FromSeconds(6));
-        Assert.False(run.IsCompleted);
+        AssertRunning(run);
 
         StoreManifest(BroadcastState.Aborted, abortReason: "reading stdin failed");
         await RunForAsync(run, TimeSpan.FromSeconds(6));
 
-        Assert.True(run.IsCompleted, "the watcher is still running");
-        var e = await Assert.ThrowsAsync<FatalException>(() => run);
-        Assert.Equal(ExitCodes.BroadcastFailed, e.ExitCode);
-        Assert.Contains("reading stdin failed", e.Message, StringComparison.Ordinal);
+        await AssertFailedAsync(run, ExitCodes.BroadcastFailed, "reading stdin failed");
     }
 
     [Theory]
@@ -224,7 +226,7 @@ public sealed class BroadcastWatcherTests : IDisposable
         var run = await StartAsync(Options(), notificationsExpected: false);
 
         await RunForAsync(run, TimeSpan.FromSeconds(2));
-        Assert.False(run.IsCompleted, $"a failed manifest read ended the watcher: {run.Exception?.InnerException?.Message}");
+        AssertRunning(run);
         Assert.False(_tracker.Exists);
         var warnings = _log.Collector.GetSnapshot().Where(r => r.Level == LogLevel.Warning).ToList();
         Assert.Equal(2, warnings.Count);
@@ -234,7 +236,7 @@ public sealed class BroadcastWatcherTests : IDisposable
         await RunForAsync(run, TimeSpan.FromSeconds(1));
         Assert.Equal(3, _s3.Gets.Count);
         Assert.True(_tracker.Exists);
-        Assert.False(run.IsCompleted);
+        AssertRunning(run);
     }
 
     [Fact]
@@ -245,9 +247,7 @@ public sealed class BroadcastWatcherTests : IDisposable
 
         await RunForAsync(run, TimeSpan.FromSeconds(2));
 
-        Assert.True(run.IsCompleted, "the watcher is still running");
-        var e = await Assert.ThrowsAsync<FatalException>(() => run);
-        Assert.Equal(ExitCodes.Integrity, e.ExitCode);
+        await AssertFailedAsync(run, ExitCodes.Integrity);
     }
 
     [Fact]

@@ -29,10 +29,6 @@ internal sealed class BroadcastAnnouncer(
     private bool _manifestDirty;
     private Manifest _manifest = null!;
 
-    public IReadOnlyList<SegmentInfo> Stored => _contiguous;
-
-    public int NotificationFailures { get; private set; }
-
     public async Task OpenAsync(string? topicArn, CancellationToken ct)
     {
         var now = time.GetUtcNow();
@@ -197,7 +193,6 @@ internal sealed class BroadcastAnnouncer(
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             // Subscribers fall back to the manifest, so a lost notification costs latency, not data; say so loudly.
-            NotificationFailures++;
             logger.LogWarning("Could not send {Type} notification for {Broadcast} to {Target}: {Error}",
                 NotificationCodec.TypeName(notification), manifests.Location, sink.Target, AwsErrors.Describe(e));
         }

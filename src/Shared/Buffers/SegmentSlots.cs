@@ -8,8 +8,6 @@ internal sealed class SegmentSlots(int count) : IDisposable
 {
     private readonly SemaphoreSlim _free = new(count, count);
 
-    public int Count { get; } = count;
-
     public Task AcquireAsync(CancellationToken ct) => _free.WaitAsync(ct);
 
     public void Release() => _free.Release();

@@ -18,7 +18,8 @@ internal sealed class BroadcastWatcher(
     TimeProvider time,
     ILogger<BroadcastWatcher> logger)
 {
-    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
+    /// <summary>How often the clocks are checked; internal so tests can step a fake clock by exactly one tick.</summary>
+    internal static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
 
     public async Task RunAsync(CancellationToken ct)
     {

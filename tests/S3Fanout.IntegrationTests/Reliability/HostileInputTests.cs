@@ -128,7 +128,14 @@ public sealed class HostileInputTests(EmulatorFixture emulator, ITestOutputHelpe
             QueueUrl = queue,
             MessageBody = "{\"type\":\"heartbeat\",\"v\":1,\"bucket\":\"" + bucket + "\",\"broadcast\":\"stream\",\"sentAt\":\"2025-01-01T00:00:00Z\",\"storedSegments\":50,\"storedBytes\":1}",
         });
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // The subscriber deletes a message only after handling it, so an empty queue means the lie was heard.
+        await Poll.UntilAsync(
+            async () =>
+            {
+                var left = await emulator.Sqs.GetQueueAttributesAsync(queue, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]);
+                return left.ApproximateNumberOfMessages + left.ApproximateNumberOfMessagesNotVisible == 0;
+            },
+            TimeSpan.FromSeconds(30), "the subscriber to receive and delete the forged heartbeat");
         await using var publisher = _kit.StartPublisher(["-m", "1", url], stdin: data.OpenRead());
         await publisher.EnsureExitCodeAsync(ScenarioKit.ExitDeadline);
         var clock = Stopwatch.StartNew();

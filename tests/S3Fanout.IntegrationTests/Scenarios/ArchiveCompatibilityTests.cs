@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using S3Fanout.TestSupport;
+using S3Fanout.TestSupport.Faults;
 using Xunit;
 
 namespace S3Fanout.IntegrationTests.Scenarios;
@@ -47,7 +48,18 @@ public sealed partial class ArchiveCompatibilityTests(EmulatorFixture emulator)
         await PutS3pipe2SegmentAsync(bucket, "archive", data, 2);
         await _kit.PutTextAsync(bucket, "archive/.manifest", S3pipe2Manifest(completed: false, numSegments: 2, totalSize: 2 * S3pipe2SegmentBytes));
 
-        await using var subscriber = _kit.StartSubscriber(["--stall-timeout", "30s", ScenarioKit.Url(bucket, "archive")]);
+        // Through a fault-free proxy, only to see which segments the subscriber asks for.
+        await using var proxy = new FaultProxy(emulator.Endpoint, seed: 2020);
+        var asksForSegment3 = 0;
+        proxy.RequestSeen += r =>
+        {
+            if (r.Method == "GET" && r.Key == "archive/000000000000003")
+            {
+                Interlocked.Increment(ref asksForSegment3);
+            }
+        };
+        await using var subscriber = _kit.StartSubscriber(
+            ["--endpoint-url", proxy.Endpoint.ToString(), "--stall-timeout", "30s", ScenarioKit.Url(bucket, "archive")]);
         // It follows the open archive: the first two segments arrive while the archive is still incomplete.
         await Poll.UntilAsync(() => subscriber.StdoutLength >= 2 * S3pipe2SegmentBytes || subscriber.HasExited, TimeSpan.FromSeconds(60),
             "the subscriber to write the two stored segments of the open s3pipe2 archive");
@@ -57,9 +69,13 @@ public sealed partial class ArchiveCompatibilityTests(EmulatorFixture emulator)
         // s3pipe2 uploads its manifest through the same worker queue as the segments, so a manifest can list a
         // segment whose upload has not finished yet: the subscriber has to wait for it, not fail.
         await _kit.PutTextAsync(bucket, "archive/.manifest", S3pipe2Manifest(completed: false, numSegments: 3, totalSize: StreamBytes));
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        // A second GET is only sent after the first came back 404: the subscriber is waiting for a listed segment.
+        await Poll.UntilAsync(() => Volatile.Read(ref asksForSegment3) >= 2 || subscriber.HasExited, TimeSpan.FromSeconds(60),
+            "the subscriber to look for segment 3 twice while it is not stored");
+        Assert.False(subscriber.HasExited, $"the subscriber ended while segment 3 was missing:\n{subscriber.StderrTail()}");
         await PutS3pipe2SegmentAsync(bucket, "archive", data, 3);
-        await Task.Delay(TimeSpan.FromSeconds(0.5));
+        await Poll.UntilAsync(() => subscriber.StdoutLength == StreamBytes || subscriber.HasExited, TimeSpan.FromSeconds(60),
+            "the subscriber to write segment 3 while the archive is still open");
         await _kit.PutTextAsync(bucket, "archive/.manifest", S3pipe2Manifest(completed: true, numSegments: 3, totalSize: StreamBytes));
 
         await subscriber.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);

@@ -117,7 +117,15 @@ internal sealed class FauxqsBackend : IEmulatorBackend
         {
             if (process.HasExited)
             {
-                await Task.Delay(100).ConfigureAwait(false); // let the last output lines arrive
+                try
+                {
+                    // Returns once the redirected output has been read to its end, so the failure shows its last lines.
+                    await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // A child still holds the pipe open; report what arrived.
+                }
                 var clash = output.Any(l => l.Contains("EADDRINUSE", StringComparison.Ordinal));
                 var failure =
                     $"fauxqs ('bash {script} {port}') exited with code {process.ExitCode} after {clock.ElapsedMilliseconds} ms " +

@@ -53,32 +53,6 @@ public sealed class SnsResponseParsingTests
     }
 
     [Fact]
-    public void WhenABatchPartlyFails_EachFailedEntryIsReportedWithItsCode()
-    {
-        var result = SnsResponseParser.ParseBatch("PublishBatch", SnsResponseParser.ParseResult("PublishBatch", """
-            <PublishBatchResponse>
-              <PublishBatchResult>
-                <Successful><member><Id>a</Id><MessageId>m-a</MessageId></member></Successful>
-                <Failed>
-                  <member><Id>b</Id><Code>InvalidParameter</Code><Message>Message too long</Message><SenderFault>true</SenderFault></member>
-                  <member><Id>c</Id><Code>InternalError</Code><Message>oops</Message><SenderFault>false</SenderFault></member>
-                </Failed>
-              </PublishBatchResult>
-            </PublishBatchResponse>
-            """));
-
-        Assert.False(result.AllSucceeded);
-        Assert.Equal(new SnsBatchSuccess("a", "m-a"), Assert.Single(result.Successful));
-        Assert.Equal(
-            new[]
-            {
-                new SnsBatchFailure("b", "InvalidParameter", "Message too long", SenderFault: true),
-                new SnsBatchFailure("c", "InternalError", "oops", SenderFault: false),
-            },
-            result.Failed);
-    }
-
-    [Fact]
     public void WhenSnsReturnsAnErrorResponse_ItBecomesAnSnsExceptionWithCodeStatusAndRequestId()
     {
         var ex = SnsResponseParser.ParseError("Publish", 404, "Not Found", SnsXml.Error("Sender", "NotFound", "Topic does not exist"));

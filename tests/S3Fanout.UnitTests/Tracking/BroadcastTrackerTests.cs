@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Tracking;
 using S3Fanout.UnitTests.Support;
@@ -11,7 +12,7 @@ public sealed class BroadcastTrackerTests : IDisposable
     private static readonly string Bucket = Locations.Default.Bucket;
     private static readonly string Prefix = Locations.Default.Prefix;
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly BroadcastTracker _tracker;
 
     public BroadcastTrackerTests() => _tracker = new BroadcastTracker(Locations.Default, _time, NullLogger<BroadcastTracker>.Instance);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Tracking;
@@ -15,7 +16,7 @@ public sealed class OrderedWriterTests : IDisposable
     private static readonly byte[] Data = new TestData(100, seed: 40).ToArray();
     private static readonly (int Offset, int Size)[] Pieces = [(0, 30), (30, 45), (75, 25)];
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly ReorderWindow _window = new(capacity: 8);
     private readonly BroadcastTracker _tracker;
     private readonly List<TrackedBuffer> _buffers = [];

@@ -15,12 +15,6 @@ internal interface ISnsClient
     /// <summary>Publishes one message with String message attributes; returns the MessageId.</summary>
     Task<string> PublishAsync(string topicArn, string message, IReadOnlyDictionary<string, string> stringAttributes, CancellationToken ct);
 
-    /// <summary>
-    /// Publishes 1 to 10 messages at once. A call that SNS accepts can still fail some entries;
-    /// those come back in <see cref="SnsBatchResult.Failed"/> rather than as an exception.
-    /// </summary>
-    Task<SnsBatchResult> PublishBatchAsync(string topicArn, IReadOnlyList<SnsBatchEntry> entries, CancellationToken ct);
-
     Task<IReadOnlyDictionary<string, string>> GetTopicAttributesAsync(string topicArn, CancellationToken ct);
 
     Task SetTopicAttributesAsync(string topicArn, string name, string value, CancellationToken ct);

@@ -19,8 +19,6 @@ namespace S3Fanout.Shared.Aws.Sns;
 /// </remarks>
 internal sealed partial class SnsClient : ISnsClient, IDisposable
 {
-    public const int MaxBatchEntries = 10;
-
     private readonly SnsClientOptions _options;
     private readonly AWSCredentials _credentials;
     private readonly HttpClient _http;
@@ -107,26 +105,9 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
         var request = new SnsQueryRequest("Publish")
             .Add("TopicArn", topicArn)
             .Add("Message", message)
-            .AddStringMessageAttributes(string.Empty, stringAttributes);
+            .AddStringMessageAttributes(stringAttributes);
         var result = SnsResponseParser.ParseResult(request.Action, await SendAsync(request, ct).ConfigureAwait(false));
         return SnsResponseParser.RequiredValue(request.Action, result, "MessageId");
-    }
-
-    public async Task<SnsBatchResult> PublishBatchAsync(string topicArn, IReadOnlyList<SnsBatchEntry> entries, CancellationToken ct)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(topicArn);
-        ValidateBatch(entries);
-        var request = new SnsQueryRequest("PublishBatch").Add("TopicArn", topicArn);
-        for (var i = 0; i < entries.Count; i++)
-        {
-            var prefix = string.Create(CultureInfo.InvariantCulture, $"PublishBatchRequestEntries.member.{i + 1}.");
-            request.Add(prefix + "Id", entries[i].Id)
-                .Add(prefix + "Message", entries[i].Message)
-                .AddStringMessageAttributes(prefix, entries[i].StringAttributes);
-        }
-
-        var result = SnsResponseParser.ParseResult(request.Action, await SendAsync(request, ct).ConfigureAwait(false));
-        return SnsResponseParser.ParseBatch(request.Action, result);
     }
 
     public async Task<IReadOnlyDictionary<string, string>> GetTopicAttributesAsync(string topicArn, CancellationToken ct)
@@ -187,35 +168,6 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
 
     private static string SigningRegion(SnsClientOptions options) =>
         string.IsNullOrEmpty(options.Region) ? "us-east-1" : options.Region;
-
-    private static void ValidateBatch(IReadOnlyList<SnsBatchEntry> entries)
-    {
-        ArgumentNullException.ThrowIfNull(entries);
-        if (entries.Count is 0 or > MaxBatchEntries)
-        {
-            throw new ArgumentException($"A batch holds 1 to {MaxBatchEntries} entries, not {entries.Count}.", nameof(entries));
-        }
-
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in entries)
-        {
-            ArgumentNullException.ThrowIfNull(entry, nameof(entries));
-            if (entry.Id is null || !BatchIdPattern().IsMatch(entry.Id))
-            {
-                throw new ArgumentException($"Batch entry id '{entry.Id}' must be 1-80 characters of A-Z, a-z, 0-9, '-' and '_'.", nameof(entries));
-            }
-
-            if (!ids.Add(entry.Id))
-            {
-                throw new ArgumentException($"Batch entry id '{entry.Id}' appears more than once.", nameof(entries));
-            }
-
-            if (entry.Message is null)
-            {
-                throw new ArgumentException($"Batch entry '{entry.Id}' has no message.", nameof(entries));
-            }
-        }
-    }
 
     /// <returns>The body of the successful response; actions without a result (Unsubscribe) ignore it.</returns>
     private async Task<string> SendAsync(SnsQueryRequest request, CancellationToken ct)
@@ -288,7 +240,4 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
 
     [GeneratedRegex("^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$")]
     private static partial Regex RegionPattern();
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,80}$")]
-    private static partial Regex BatchIdPattern();
 }

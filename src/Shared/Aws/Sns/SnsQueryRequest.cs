@@ -48,14 +48,14 @@ internal sealed class SnsQueryRequest
         return this;
     }
 
-    /// <summary>Adds <c>{prefix}.MessageAttributes.entry.N.*</c> fields; pass an empty prefix for top-level attributes.</summary>
-    public SnsQueryRequest AddStringMessageAttributes(string prefix, IReadOnlyDictionary<string, string>? attributes)
+    /// <summary>Adds <c>MessageAttributes.entry.N.*</c> fields.</summary>
+    public SnsQueryRequest AddStringMessageAttributes(IReadOnlyDictionary<string, string>? attributes)
     {
         var n = 0;
         foreach (var (name, value) in Sorted(attributes))
         {
             n++;
-            var entry = Invariant($"{prefix}MessageAttributes.entry.{n}");
+            var entry = Invariant($"MessageAttributes.entry.{n}");
             Add(entry + ".Name", name);
             Add(entry + ".Value.DataType", "String");
             Add(entry + ".Value.StringValue", value);

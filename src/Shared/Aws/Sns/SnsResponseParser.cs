@@ -47,21 +47,6 @@ internal static class SnsResponseParser
         return attributes;
     }
 
-    public static SnsBatchResult ParseBatch(string action, XElement result)
-    {
-        var successful = Children(Child(result, "Successful"), "member")
-            .Select(m => new SnsBatchSuccess(RequiredValue(action, m, "Id"), RequiredValue(action, m, "MessageId")))
-            .ToList();
-        var failed = Children(Child(result, "Failed"), "member")
-            .Select(m => new SnsBatchFailure(
-                RequiredValue(action, m, "Id"),
-                Child(m, "Code")?.Value ?? "Unknown",
-                Child(m, "Message")?.Value ?? string.Empty,
-                string.Equals(Child(m, "SenderFault")?.Value, "true", StringComparison.OrdinalIgnoreCase)))
-            .ToList();
-        return new SnsBatchResult(successful, failed);
-    }
-
     /// <summary>
     /// Turns an error response into an exception. Bodies that are not SNS errors (a proxy's HTML page, say)
     /// are left out of the message: only the status says what happened.

@@ -1,3 +1,0 @@
-namespace S3Fanout.Shared.Aws.Sns;
-
-internal sealed record SnsBatchSuccess(string Id, string MessageId);

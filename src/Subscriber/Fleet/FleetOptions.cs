@@ -61,8 +61,13 @@ internal sealed class ChannelOptions
 
 internal sealed class SinkOptions
 {
-    /// <summary><c>directory</c>, <c>command</c> or <c>stdout</c>.</summary>
+    /// <summary><c>directory</c>, <c>command</c> or <c>stdout</c>, in any case; read it as <see cref="Kind"/>.</summary>
+    /// <remarks>Bound as text so that a wrong value gets the validator's message, not the binder's.</remarks>
     public string Type { get; set; } = "";
+
+    /// <summary><see cref="Type"/> parsed; null when it is missing or unknown, which the validator reports.</summary>
+    public SinkType? Kind => Enum.GetValues<SinkType>().Cast<SinkType?>()
+        .FirstOrDefault(k => k.ToString()!.Equals(Type, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>directory: where files appear, named after the broadcast below the channel prefix.</summary>
     public string? Path { get; set; }

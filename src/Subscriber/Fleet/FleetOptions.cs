@@ -11,7 +11,7 @@ internal sealed class FleetOptions
     /// <summary>What to mirror: each channel is a bucket and key prefix with its own sink.</summary>
     public List<ChannelOptions> Channels { get; set; } = [];
 
-    /// <summary>Per-broadcast progress, so a restart resumes instead of starting over and never mirrors a broadcast twice.</summary>
+    /// <summary>One <see cref="MirrorRecord"/> per broadcast, so no run is mirrored twice; resume checkpoints live with the sinks.</summary>
     public string StateDirectory { get; set; } = "/var/lib/s3fanout";
 
     /// <summary>Broadcasts mirrored at once; others wait their turn.</summary>

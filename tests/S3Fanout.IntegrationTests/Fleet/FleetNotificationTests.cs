@@ -75,7 +75,7 @@ public sealed class FleetNotificationTests(EmulatorFixture emulator, ITestOutput
             $"{{\"type\":\"begin\",\"v\":1,\"bucket\":\"{bucket}\",\"broadcast\":\"{name}\",\"sentAt\":\"{sentAt}\",\"segmentSize\":1048576}}";
 
         // A trailing '/' names the broadcast in/forged; its job fails once the stall timeout passes.
-        await Send(queue, Begin("in/forged/", "2025-01-01T00:00:00Z"));
+        await Send(service, queue, Begin("in/forged/", "2025-01-01T00:00:00Z"));
         await Poll.UntilAsync(() => service.Stderr.Contains($"Mirroring s3://{bucket}/in/forged failed", StringComparison.Ordinal) || service.HasExited,
             s_deadline, "the forged broadcast's job to end");
         // More for that name once its job is gone, and names that are no broadcast at all.
@@ -91,7 +91,7 @@ public sealed class FleetNotificationTests(EmulatorFixture emulator, ITestOutput
             "{\"type\":\"begin\",\"v\":1,\"bucket\":\"" + bucket + "\",\"broadcast\":{\"nested\":true}}",
         })
         {
-            await Send(queue, body);
+            await Send(service, queue, body);
         }
 
         var good = new TestData(2L * 1024 * 1024, seed: 33);
@@ -112,7 +112,19 @@ public sealed class FleetNotificationTests(EmulatorFixture emulator, ITestOutput
 
     public void Dispose() => _fleet.Dispose();
 
-    private Task Send(string queue, string body) => emulator.Sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = queue, MessageBody = body });
+    /// <summary>Delivers <paramref name="body"/> to the service's queue, which exists only while the service runs.</summary>
+    private async Task Send(RunningProcess service, string queue, string body)
+    {
+        try
+        {
+            await emulator.Sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = queue, MessageBody = body });
+        }
+        catch (QueueDoesNotExistException)
+        {
+            var code = await service.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            Assert.Fail($"serve stopped (exit {code}) and deleted its queue:\n{service.StderrTail()}");
+        }
+    }
 
     private Task<string> ReceiveBeginAsync(string probeUrl) => Poll.ForValueAsync(async () =>
     {

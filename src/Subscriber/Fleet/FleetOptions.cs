@@ -11,7 +11,7 @@ internal sealed class FleetOptions
     /// <summary>What to mirror: each channel is a bucket and key prefix with its own sink.</summary>
     public List<ChannelOptions> Channels { get; set; } = [];
 
-    /// <summary>Per-broadcast progress, so a restart resumes instead of starting over and never mirrors a broadcast twice.</summary>
+    /// <summary>One <see cref="MirrorRecord"/> per broadcast, so no run is mirrored twice; resume checkpoints live with the sinks.</summary>
     public string StateDirectory { get; set; } = "/var/lib/s3fanout";
 
     /// <summary>Broadcasts mirrored at once; others wait their turn.</summary>
@@ -61,8 +61,13 @@ internal sealed class ChannelOptions
 
 internal sealed class SinkOptions
 {
-    /// <summary><c>directory</c>, <c>command</c> or <c>stdout</c>.</summary>
+    /// <summary><c>directory</c>, <c>command</c> or <c>stdout</c>, in any case; read it as <see cref="Kind"/>.</summary>
+    /// <remarks>Bound as text so that a wrong value gets the validator's message, not the binder's.</remarks>
     public string Type { get; set; } = "";
+
+    /// <summary><see cref="Type"/> parsed; null when it is missing or unknown, which the validator reports.</summary>
+    public SinkType? Kind => Enum.GetValues<SinkType>().Cast<SinkType?>()
+        .FirstOrDefault(k => k.ToString()!.Equals(Type, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>directory: where files appear, named after the broadcast below the channel prefix.</summary>
     public string? Path { get; set; }

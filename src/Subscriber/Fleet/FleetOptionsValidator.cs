@@ -53,31 +53,32 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
         {
             errors.Add($"{key}:Url: {error}");
         }
-        switch (channel.Sink.Type.ToLowerInvariant())
+        const string kinds = "directory, command or stdout";
+        switch (channel.Sink.Kind)
         {
-            case "directory":
+            case SinkType.Directory:
                 if (string.IsNullOrWhiteSpace(channel.Sink.Path))
                 {
                     errors.Add($"{key}:Sink:Path is required for a directory sink");
                 }
                 break;
-            case "command":
+            case SinkType.Command:
                 if (string.IsNullOrWhiteSpace(channel.Sink.Command))
                 {
                     errors.Add($"{key}:Sink:Command is required for a command sink");
                 }
                 break;
-            case "stdout":
-                if (options.MaxConcurrentBroadcasts != 1 || options.Channels.Count(c => c.Sink.Type.Equals("stdout", StringComparison.OrdinalIgnoreCase)) > 1)
+            case SinkType.Stdout:
+                if (options.MaxConcurrentBroadcasts != 1 || options.Channels.Count(c => c.Sink.Kind == SinkType.Stdout) > 1)
                 {
                     errors.Add($"{key}:Sink: a stdout sink needs {FleetOptions.Section}:MaxConcurrentBroadcasts = 1 and no other stdout channel");
                 }
                 break;
-            case "":
-                errors.Add($"{key}:Sink:Type is missing; use directory, command or stdout");
+            case null when channel.Sink.Type.Length == 0:
+                errors.Add($"{key}:Sink:Type is missing; use {kinds}");
                 break;
             default:
-                errors.Add($"{key}:Sink:Type '{channel.Sink.Type}' is unknown; use directory, command or stdout");
+                errors.Add($"{key}:Sink:Type '{channel.Sink.Type}' is unknown; use {kinds}");
                 break;
         }
     }

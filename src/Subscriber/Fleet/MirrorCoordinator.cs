@@ -15,12 +15,18 @@ namespace S3Fanout.Subscriber.Fleet;
 /// New broadcasts come from notifications; at start, broadcasts within <see cref="FleetOptions.LookBack"/> that the
 /// state store does not record as done are caught up. A broadcast is never mirrored twice.
 /// </summary>
-internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOptions<FleetOptions> options, ILoggerFactory loggers) : BackgroundService
+/// <remarks>
+/// A broadcast is known by its normalized location (<see cref="StateStore.Id"/>), never by the raw name in a message:
+/// anyone allowed to publish to a topic can send any name. <c>_gate</c> guards the job table, and a job's tracker is
+/// fed only under it, so a tracker is never touched after its job left the table and disposed it.
+/// </remarks>
+internal sealed class MirrorCoordinator(FleetAws aws, IMirrorJobFactory jobs, StateStore states, IOptions<FleetOptions> options, ILogger<MirrorCoordinator> logger)
+    : BackgroundService
 {
-    private readonly ILogger _logger = loggers.CreateLogger<MirrorCoordinator>();
+    private readonly ILogger _logger = logger;
     private readonly object _gate = new();
-    private readonly Dictionary<string, MirrorJob> _jobs = [];
-    private readonly Channel<MirrorJob> _queue = Channel.CreateUnbounded<MirrorJob>();
+    private readonly Dictionary<string, IMirrorJob> _jobs = [];
+    private readonly Channel<IMirrorJob> _queue = Channel.CreateUnbounded<IMirrorJob>();
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lazy<IReadOnlyList<(ChannelAddress Address, ChannelOptions Options)>> _channels = new(() => options.Value.Channels
         .Select(c => (ChannelAddress.TryParse(c.Url, out var a, out _) ? a : throw new InvalidOperationException(c.Url), c))
@@ -46,47 +52,70 @@ internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOption
     /// <summary>Called once the queue is subscribed, so catch-up cannot miss a broadcast that starts meanwhile.</summary>
     public void ListenerReady() => _listening.TrySetResult();
 
-    /// <summary>Routes a notification to its broadcast's job, starting one for a broadcast not seen before.</summary>
+    /// <summary>
+    /// Routes a notification to its broadcast's job, starting one when it begins a run not mirrored yet. False when it
+    /// is for no channel; a name that is no valid broadcast is logged and dropped.
+    /// </summary>
     public bool OnNotification(Notification notification)
     {
-        var channel = Channels.FirstOrDefault(c => c.Address.Contains(notification.Bucket, notification.Broadcast));
+        if (!BroadcastLocation.TryParse($"s3://{notification.Bucket}/{notification.Broadcast}", out var location, out var error))
+        {
+            _logger.LogWarning("Ignoring a {Type} notification: {Error}", NotificationCodec.TypeName(notification), error);
+            return true;
+        }
+        var channel = Channels.FirstOrDefault(c => c.Address.Contains(location.Bucket, location.Prefix));
         if (channel.Address is null)
         {
             return false;
         }
-        var id = StateStore.Id(notification.Bucket, notification.Broadcast);
+        var id = StateStore.Id(location);
         lock (_gate)
         {
             if (_jobs.TryGetValue(id, out var running))
             {
                 running.Tracker.Apply(notification);
-                return true;
             }
-            var state = states.Load(id);
-            // Finished and failed broadcasts start again only when a new run of them begins; late messages are ignored.
-            var startsNew = notification is BroadcastBegan || (state is null && notification is SegmentReady or EndOfStream);
-            if (!startsNew || (state?.Status == StateStore.Done && notification is not BroadcastBegan))
+            else if (StartsRun(notification, location, states.Load(id)))
             {
-                return true;
+                Schedule(channel, location, id)?.Tracker.Apply(notification);
             }
-            if (!BroadcastLocation.TryParse($"s3://{notification.Bucket}/{notification.Broadcast}", out var location, out var error))
-            {
-                _logger.LogError("Ignoring broadcast {Broadcast} in {Bucket}: {Error}", notification.Broadcast, notification.Bucket, error);
-                return true;
-            }
-            var job = Schedule(channel, location, id);
-            job?.Tracker.Apply(notification);
         }
         return true;
     }
 
+    /// <summary>
+    /// A begin starts a run unless that very run is recorded as done: SQS delivers at least once, so a begin can come
+    /// twice. A segment or end starts a broadcast whose begin was missed; for a recorded one it is a late message.
+    /// </summary>
+    private bool StartsRun(Notification notification, BroadcastLocation location, MirrorRecord? record)
+    {
+        switch (notification)
+        {
+            // The publisher stamps its begin with the same clock reading it writes as the manifest's upload_began.
+            case BroadcastBegan began when record is not null && record.IsDone(began.SentAt):
+                _logger.LogDebug("Ignoring a repeated begin of {Url}: its run that began {UploadBegan} is mirrored already", location, began.SentAt);
+                return false;
+            case BroadcastBegan:
+                return true;
+            case SegmentReady or EndOfStream:
+                return record is null;
+            default:
+                return false;
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var max = options.Value.MaxConcurrentBroadcasts;
-        _logger.LogInformation("Mirroring {Channels} channel(s), up to {Max} broadcasts at once", Channels.Count, max);
+        _logger.LogInformation("Mirroring {Channels} channel(s), up to {Max} broadcasts at once", Channels.Count, options.Value.MaxConcurrentBroadcasts);
         await _listening.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
         await CatchUpAsync(stoppingToken).ConfigureAwait(false);
+        await RunJobsAsync(stoppingToken).ConfigureAwait(false);
+    }
 
+    /// <summary>Runs queued jobs, at most <see cref="FleetOptions.MaxConcurrentBroadcasts"/> at once, until stopped.</summary>
+    internal async Task RunJobsAsync(CancellationToken stoppingToken)
+    {
+        var max = options.Value.MaxConcurrentBroadcasts;
         using var slots = new SemaphoreSlim(max, max);
         var running = new List<Task>();
         try
@@ -120,7 +149,7 @@ internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOption
                     {
                         lock (_gate)
                         {
-                            _jobs.Remove(StateStore.Id(job.Tracker.Location.Bucket, job.Tracker.Location.Prefix));
+                            _jobs.Remove(job.Id);
                         }
                         Interlocked.Decrement(ref _active);
                         job.Tracker.Dispose();
@@ -138,14 +167,13 @@ internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOption
         }
     }
 
-    private MirrorJob? Schedule((ChannelAddress Address, ChannelOptions Options) channel, BroadcastLocation location, string id)
+    private IMirrorJob? Schedule((ChannelAddress Address, ChannelOptions Options) channel, BroadcastLocation location, string id)
     {
         if (_jobs.ContainsKey(id))
         {
             return null;
         }
-        var tracker = new BroadcastTracker(location, TimeProvider.System, loggers.CreateLogger<BroadcastTracker>());
-        var job = new MirrorJob(channel.Address, channel.Options, tracker, id, aws, states, options.Value, loggers);
+        var job = jobs.Create(channel.Address, channel.Options, location, id);
         _jobs[id] = job;
         _queue.Writer.TryWrite(job);
         _logger.LogInformation("Queued {Url} for mirroring", location);
@@ -199,9 +227,9 @@ internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOption
             _logger.LogWarning("Skipping {Broadcast} in {Bucket} during catch-up: {Error}", broadcast, channel.Address.Bucket, "not a valid broadcast name");
             return;
         }
-        var id = StateStore.Id(location.Bucket, location.Prefix);
+        var id = StateStore.Id(location);
         var state = states.Load(id);
-        if (state?.Status == StateStore.Done)
+        if (state?.Status == MirrorStatus.Done)
         {
             _logger.LogDebug("{Url} was mirrored already", location);
             return;
@@ -211,7 +239,7 @@ internal sealed class MirrorCoordinator(FleetAws aws, StateStore states, IOption
             if (Schedule(channel, location, id) is not null)
             {
                 _caughtUp++;
-                _logger.LogInformation("Catching up {Url} ({State})", location, state?.Status ?? "new");
+                _logger.LogInformation("Catching up {Url} ({State})", location, state?.Status.ToString().ToLowerInvariant() ?? "new");
             }
         }
     }

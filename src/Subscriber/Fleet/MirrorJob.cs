@@ -12,7 +12,8 @@ namespace S3Fanout.Subscriber.Fleet;
 
 /// <summary>
 /// Mirrors one broadcast of a channel into the channel's sink, exactly as the one-shot subscriber follows a broadcast,
-/// with its tracker fed by the service's shared notification queue. Records the outcome in the state store.
+/// with its tracker fed by the service's shared notification queue. Records the run and its outcome in the state store;
+/// how far it got is the sink's own business.
 /// </summary>
 internal sealed class MirrorJob(
     ChannelAddress channel,
@@ -22,9 +23,11 @@ internal sealed class MirrorJob(
     FleetAws aws,
     StateStore states,
     FleetOptions options,
-    ILoggerFactory loggers)
+    ILoggerFactory loggers) : IMirrorJob
 {
     private readonly ILogger _logger = loggers.CreateLogger<MirrorJob>();
+
+    public string Id => id;
 
     public BroadcastTracker Tracker => tracker;
 
@@ -48,10 +51,7 @@ internal sealed class MirrorJob(
                     tracker.ApplyChecksums(checksums);
                 }
             }
-            if (previous is null || previous.Status != StateStore.Mirroring || channelOptions.Sink.Type.Equals("command", StringComparison.OrdinalIgnoreCase))
-            {
-                states.Save(id, new SinkState { Url = url, UploadBegan = tracker.UploadBegan, UpdatedAt = DateTimeOffset.UtcNow });
-            }
+            Record(MirrorStatus.Mirroring);
             await using var sink = await OpenSinkAsync(url, previous, ct).ConfigureAwait(false);
             var subscriberOptions = new SubscriberOptions
             {
@@ -65,16 +65,7 @@ internal sealed class MirrorJob(
             var follower = new BroadcastReader(aws.Connection.S3, tracker, manifests, subscriberOptions, notificationsExpected: true, loggers, TimeProvider.System);
             var result = await follower.RunAsync(sink.Stream, [], ct, sink.Resume, sink.Checkpoint).ConfigureAwait(false);
             await sink.CompleteAsync(ct).ConfigureAwait(false);
-            states.Save(id, new SinkState
-            {
-                Url = url,
-                UploadBegan = tracker.UploadBegan,
-                Segments = result.Segments,
-                Bytes = result.Bytes,
-                Status = StateStore.Done,
-                Detail = "sha256 " + result.Sha256,
-                UpdatedAt = DateTimeOffset.UtcNow,
-            });
+            Record(MirrorStatus.Done, "sha256 " + result.Sha256, result.Segments, result.Bytes);
             _logger.LogInformation("Mirrored {Url}: {Bytes} bytes in {Segments} segments, sha256 {Sha256}", url, result.Bytes, result.Segments, result.Sha256);
             return true;
         }
@@ -88,32 +79,48 @@ internal sealed class MirrorJob(
         {
             var reason = e is FatalException f ? f.Message : AwsErrors.ToFatal(e, "mirror").Message;
             _logger.LogError("Mirroring {Url} failed: {Reason}", url, reason);
-            states.Save(id, new SinkState { Url = url, UploadBegan = tracker.UploadBegan, Status = StateStore.Failed, Detail = reason, UpdatedAt = DateTimeOffset.UtcNow });
+            Record(MirrorStatus.Failed, reason);
             LastError = $"{url}: {reason}";
             return false;
         }
     }
 
-    private async Task<IMirrorSink> OpenSinkAsync(string url, SinkState? previous, CancellationToken ct)
+    private void Record(MirrorStatus status, string? detail = null, long segments = 0, long bytes = 0) => states.Save(id, new MirrorRecord
+    {
+        Url = tracker.Location.ToString(),
+        UploadBegan = tracker.UploadBegan,
+        Status = status,
+        Segments = segments,
+        Bytes = bytes,
+        Detail = detail,
+        UpdatedAt = DateTimeOffset.UtcNow,
+    });
+
+    /// <param name="previous">The record before this run: an interrupted run resumes, a failed one starts over.</param>
+    private async Task<IMirrorSink> OpenSinkAsync(string url, MirrorRecord? previous, CancellationToken ct)
     {
         var broadcast = tracker.Location.Prefix;
-        switch (channelOptions.Sink.Type.ToLowerInvariant())
+        switch (channelOptions.Sink.Kind)
         {
-            case "directory":
+            case SinkType.Directory:
                 var root = Path.GetFullPath(channelOptions.Sink.Path!);
                 if (!BroadcastNames.TryMapToFile(root, channel.Relative(broadcast), out var path, out var reason))
                 {
                     throw new FatalException(ExitCodes.Usage, $"refusing to mirror {url}: {reason}");
                 }
-                return await DirectorySink.OpenAsync(root, path, id, url, tracker.UploadBegan, states.PathOf(id), () => tracker.UploadBegan, _logger, ct).ConfigureAwait(false);
-            case "command":
-                if (previous is { Status: StateStore.Mirroring, Segments: > 0 })
+                // The bytes of a failed run may be what failed (a final checksum mismatch), so it is not resumed.
+                var resume = previous is not { Status: MirrorStatus.Failed };
+                return await DirectorySink.OpenAsync(root, path, id, url, tracker.UploadBegan, resume, () => tracker.UploadBegan, _logger, ct).ConfigureAwait(false);
+            case SinkType.Command:
+                if (previous is { Status: MirrorStatus.Mirroring })
                 {
                     _logger.LogWarning("Restarting {Url} from its first byte into a fresh run of the sink command (a pipe cannot be resumed)", url);
                 }
                 return CommandSink.Start(channelOptions.Sink.Command!, url, broadcast, _logger);
-            default:
+            case SinkType.Stdout:
                 return new StdoutSink();
+            default:
+                throw new InvalidOperationException($"sink type '{channelOptions.Sink.Type}' passed validation");
         }
     }
 }

@@ -76,6 +76,7 @@ internal sealed class ServeCommand
         builder.Services.AddSingleton(aws);
         builder.Services.AddSingleton(status);
         builder.Services.AddSingleton(new StateStore(options.StateDirectory));
+        builder.Services.AddSingleton<IMirrorJobFactory, MirrorJobFactory>();
         builder.Services.AddSingleton<MirrorCoordinator>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MirrorCoordinator>());
         builder.Services.AddHostedService<NotificationListener>();

@@ -1,18 +1,17 @@
 using System.Security.Cryptography;
 using System.Text;
+using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Writing;
 
 namespace S3Fanout.Subscriber.Fleet;
 
 /// <summary>
-/// The fleet service's memory across restarts: one <see cref="SinkState"/> file per broadcast under
-/// <c>StateDirectory/broadcasts/</c>, named by a hash of bucket and broadcast (names are untrusted and may be long).
+/// The fleet service's memory across restarts: one <see cref="MirrorRecord"/> file per broadcast under
+/// <c>StateDirectory/broadcasts/</c>, named by its <see cref="Id"/>. Only the service writes these files; a sink keeps
+/// its resume checkpoint in its own file.
 /// </summary>
 internal sealed class StateStore
 {
-    public const string Mirroring = "mirroring";
-    public const string Done = "done";
-    public const string Failed = "failed";
     private readonly string _dir;
 
     public StateStore(string stateDirectory)
@@ -28,12 +27,16 @@ internal sealed class StateStore
         }
     }
 
-    public static string Id(string bucket, string broadcast) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(bucket + "\n" + broadcast)))[..32];
+    /// <summary>
+    /// A broadcast's identity in the service: a hash of its normalized location, so every spelling of one broadcast
+    /// (a forged <c>name/</c> is <c>name</c>) is one broadcast, and untrusted, long names make safe file names.
+    /// </summary>
+    public static string Id(BroadcastLocation location) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(location.Bucket + "\n" + location.Prefix)))[..32];
 
-    public string PathOf(string id) => Path.Combine(_dir, id + ".json");
+    public MirrorRecord? Load(string id) => StateFile.TryLoad<MirrorRecord>(PathOf(id));
 
-    public SinkState? Load(string id) => SinkState.TryLoad(PathOf(id));
+    public void Save(string id, MirrorRecord record) => StateFile.Save(PathOf(id), record);
 
-    public void Save(string id, SinkState state) => state.Save(PathOf(id));
+    private string PathOf(string id) => Path.Combine(_dir, id + ".json");
 }

@@ -10,7 +10,8 @@ namespace S3Fanout.Subscriber.Notifications;
 /// <summary>
 /// Long-polls the subscriber's queue and hands each valid notification to <paramref name="deliver"/>.
 /// Messages are deleted as soon as they are read: a lost one costs only latency, since the manifest covers it.
-/// Receive errors are logged and retried; they never end the subscriber.
+/// Receive errors are logged and retried, and a message that cannot be handled is logged and dropped: neither ever
+/// ends the subscriber.
 /// </summary>
 internal sealed class NotificationReceiver(
     IAmazonSQS sqs,
@@ -73,6 +74,20 @@ internal sealed class NotificationReceiver(
     }
 
     private void Handle(string body)
+    {
+        try
+        {
+            Route(body);
+        }
+        catch (Exception e)
+        {
+            // Anyone allowed to publish to the topic writes these messages: whatever one does to its handler, the
+            // queue must go on being read for the next, real one.
+            logger.LogError("Dropping a message on {Queue} that could not be handled: {Error}", queueUrl, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private void Route(string body)
     {
         if (!NotificationCodec.TryParse(Unwrap(body), out var notification, out var reason))
         {

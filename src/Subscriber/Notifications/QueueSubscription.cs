@@ -36,8 +36,6 @@ internal sealed class QueueSubscription : IAsyncDisposable
 
     public string QueueUrl { get; }
     public string QueueArn { get; }
-    public IReadOnlyList<string> TopicArns => _topicArns;
-    public string? TopicArn => _topicArns.Count > 0 ? _topicArns[0] : null;
 
     /// <summary>Creates a one-topic subscription, as the one-shot subscriber uses.</summary>
     /// <param name="topic">Topic name or ARN; ignored when <paramref name="sns"/> is null (--notify sqs).</param>
@@ -127,9 +125,7 @@ internal sealed class QueueSubscription : IAsyncDisposable
     });
 
     /// <summary>The queue policy: only the given topics may send, and only to this queue.</summary>
-    public static string OnlyFromTopicPolicy(string queueArn, string topicArn) => OnlyFromTopicsPolicy(queueArn, [topicArn]);
-
-    public static string OnlyFromTopicsPolicy(string queueArn, IReadOnlyList<string> topicArns) => JsonSerializer.Serialize(new
+    private static string OnlyFromTopicsPolicy(string queueArn, IReadOnlyList<string> topicArns) => JsonSerializer.Serialize(new
     {
         Version = "2012-10-17",
         Statement = new[]

@@ -5,36 +5,37 @@ using S3Fanout.Shared;
 namespace S3Fanout.Subscriber.Writing;
 
 /// <summary>
-/// A partial output file with its state file beside it. Reopened for resume, it is cut back to the last recorded
-/// position (bytes written after the last checkpoint are not trusted) and re-hashed, so the stream SHA-256 still
-/// covers every byte; nothing is rewritten and nothing is skipped.
+/// A partial output file with its checkpoint beside it (<see cref="SinkCheckpoint"/>, FILE.partial.state). Reopened for
+/// resume, it is cut back to the last recorded position (bytes written after the last checkpoint are not trusted) and
+/// re-hashed, so the stream SHA-256 still covers every byte; nothing is rewritten and nothing is skipped.
 /// </summary>
 internal sealed class ResumableFile : IAsyncDisposable
 {
-    private ResumableFile(string path, string statePath, FileStream stream, ResumePoint resume, SinkState state)
+    private SinkCheckpoint _checkpoint;
+
+    private ResumableFile(string path, FileStream stream, ResumePoint resume, SinkCheckpoint checkpoint)
     {
         Path = path;
-        StatePath = statePath;
         Stream = stream;
         Resume = resume;
-        State = state;
+        _checkpoint = checkpoint;
     }
 
     public string Path { get; }
     public FileStream Stream { get; }
     public ResumePoint Resume { get; }
-    public SinkState State { get; private set; }
-    public string StatePath { get; }
+    private string CheckpointPath => CheckpointPathFor(Path);
 
-    public static string StatePathFor(string partialPath) => partialPath + ".state";
+    private static string CheckpointPathFor(string partialPath) => partialPath + ".state";
 
-    /// <summary>Opens <paramref name="partialPath"/>; resumes when its state names the same broadcast run, else starts empty.</summary>
-    /// <param name="statePath">Where the position is recorded; default beside the file (FILE.partial.state).</param>
+    /// <summary>
+    /// Opens <paramref name="partialPath"/>; with <paramref name="resume"/>, continues where its checkpoint says when
+    /// that names the same broadcast run, else starts empty.
+    /// </summary>
     public static async Task<ResumableFile> OpenAsync(
-        string partialPath, string url, DateTimeOffset? uploadBegan, bool resume, ILogger logger, CancellationToken ct, string? statePath = null)
+        string partialPath, string url, DateTimeOffset? uploadBegan, bool resume, ILogger logger, CancellationToken ct)
     {
-        statePath ??= StatePathFor(partialPath);
-        var previous = resume ? SinkState.TryLoad(statePath) : null;
+        var previous = resume ? SinkCheckpoint.TryLoad(CheckpointPathFor(partialPath)) : null;
         FileStream stream;
         try
         {
@@ -47,9 +48,9 @@ internal sealed class ResumableFile : IAsyncDisposable
         try
         {
             var point = ResumePoint.Start();
-            // A state without a start time was saved before the manifest was seen; the stream SHA-256 still guards it.
+            // A checkpoint without a start time was saved before the manifest was seen; the stream SHA-256 still guards it.
             var sameRun = previous is not null && previous.Url == url && (previous.UploadBegan is null || previous.UploadBegan == uploadBegan);
-            if (sameRun && previous!.Status == "mirroring" && stream.Length >= previous.Bytes)
+            if (sameRun && stream.Length >= previous!.Bytes)
             {
                 stream.SetLength(previous.Bytes);
                 var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -70,14 +71,14 @@ internal sealed class ResumableFile : IAsyncDisposable
             {
                 if (previous is not null)
                 {
-                    logger.LogWarning("Not resuming {File}: its state is for another broadcast run or the file is shorter than recorded; starting over", partialPath);
+                    logger.LogWarning("Not resuming {File}: its checkpoint is for another broadcast run or the file is shorter than recorded; starting over", partialPath);
                 }
                 stream.SetLength(0);
             }
             stream.Position = point.Bytes;
-            var state = new SinkState { Url = url, UploadBegan = uploadBegan, Segments = point.Segments, Bytes = point.Bytes, UpdatedAt = DateTimeOffset.UtcNow };
-            var file = new ResumableFile(partialPath, statePath, stream, point, state);
-            state.Save(file.StatePath);
+            var checkpoint = new SinkCheckpoint { Url = url, UploadBegan = uploadBegan, Segments = point.Segments, Bytes = point.Bytes, UpdatedAt = DateTimeOffset.UtcNow };
+            var file = new ResumableFile(partialPath, stream, point, checkpoint);
+            checkpoint.Save(file.CheckpointPath);
             return file;
         }
         catch
@@ -91,21 +92,18 @@ internal sealed class ResumableFile : IAsyncDisposable
     public Task CheckpointAsync(long segments, long bytes, DateTimeOffset? uploadBegan, CancellationToken ct)
     {
         Stream.Flush(flushToDisk: true);
-        State = State with { Segments = segments, Bytes = bytes, UploadBegan = State.UploadBegan ?? uploadBegan, UpdatedAt = DateTimeOffset.UtcNow };
-        State.Save(StatePath);
+        _checkpoint = _checkpoint with { Segments = segments, Bytes = bytes, UploadBegan = _checkpoint.UploadBegan ?? uploadBegan, UpdatedAt = DateTimeOffset.UtcNow };
+        _checkpoint.Save(CheckpointPath);
         return Task.CompletedTask;
     }
 
-    /// <summary>After verification: the file becomes <paramref name="finalPath"/>; the state file is deleted unless <paramref name="keepState"/>.</summary>
-    public async Task CompleteAsync(string finalPath, bool keepState = false)
+    /// <summary>After verification: the file becomes <paramref name="finalPath"/> and its checkpoint is deleted.</summary>
+    public async Task CompleteAsync(string finalPath)
     {
         Stream.Flush(flushToDisk: true);
         await Stream.DisposeAsync().ConfigureAwait(false);
         File.Move(Path, finalPath, overwrite: true);
-        if (!keepState)
-        {
-            File.Delete(StatePath);
-        }
+        File.Delete(CheckpointPath);
     }
 
     public ValueTask DisposeAsync() => Stream.DisposeAsync();

@@ -125,10 +125,11 @@ public sealed partial class FleetServiceTests(EmulatorFixture emulator, ITestOut
             await FleetKit.WaitUntilReadyAsync(first);
             // Half the stream, then hold the rest back until the service has been killed.
             await ScenarioKit.FeedAsync(publisher.StandardInput, source, 1024 * 1024, TimeSpan.Zero, maxBytes: data.Length / 2);
-            var stateFile = Path.Combine(_fleet.StateDir("k"), "broadcasts");
+            // The directory sink's own checkpoint, beside its partial file.
+            var work = Path.Combine(_fleet.SinkDir("k"), ".s3fanout");
             var segments = await Poll.ForValueAsync(() =>
             {
-                var text = Directory.Exists(stateFile) ? string.Concat(Directory.GetFiles(stateFile, "*.json").Select(File.ReadAllText)) : "";
+                var text = Directory.Exists(work) ? string.Concat(Directory.GetFiles(work, "*.partial.state").Select(File.ReadAllText)) : "";
                 var m = SegmentsInState().Match(text);
                 return Task.FromResult(m.Success && int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 4 ? m.Groups[1].Value : null);
             }, TimeSpan.FromSeconds(60), "the service to checkpoint 4 segments");

@@ -10,6 +10,7 @@ using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Notifications;
 using S3Fanout.Subscriber.Reading;
+using S3Fanout.Subscriber.Sinks;
 using S3Fanout.Shared.Telemetry;
 using S3Fanout.Subscriber.Tracking;
 using S3Fanout.Subscriber.Writing;
@@ -196,16 +197,11 @@ internal static class SubscribeCommand
     private static async Task<ReadResult> WriteAsync(
         SubscriberOptions options, BroadcastReader follower, BroadcastTracker tracker, List<Func<CancellationToken, Task>> sources, ILogger logger, CancellationToken ct)
     {
-        if (options.OutputFile is null)
-        {
-            await using var stdout = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
-            return await follower.RunAsync(stdout, sources, ct).ConfigureAwait(false);
-        }
-        // FILE.partial (and FILE.partial.state) hold the progress; FILE appears only once the stream verified.
-        await using var file = await ResumableFile.OpenAsync(options.OutputFile + ".partial", options.Location.ToString(), tracker.UploadBegan, options.Resume, logger, ct).ConfigureAwait(false);
-        var result = await follower.RunAsync(file.Stream, sources, ct, file.Resume,
-            (segments, bytes, token) => file.CheckpointAsync(segments, bytes, tracker.UploadBegan, token)).ConfigureAwait(false);
-        await file.CompleteAsync(options.OutputFile).ConfigureAwait(false);
-        return result;
+        // -o FILE: FILE.partial (and FILE.partial.state) hold the progress; FILE appears only once the stream verified.
+        await using ISegmentSink sink = options.OutputFile is null
+            ? new StdoutSink()
+            : await FileSink.OpenAsync(options.OutputFile + ".partial", options.OutputFile, options.Location.ToString(), tracker.UploadBegan, options.Resume,
+                () => tracker.UploadBegan, logger, ct).ConfigureAwait(false);
+        return await follower.RunAsync(sink, sources, ct).ConfigureAwait(false);
     }
 }

@@ -9,6 +9,7 @@ using S3Fanout.Shared.Buffers;
 using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Reading;
+using S3Fanout.Subscriber.Sinks;
 using S3Fanout.Subscriber.Tracking;
 
 namespace S3Fanout.Subscriber.Archive;
@@ -85,7 +86,7 @@ internal sealed class VerifyCommand : IArchiveCommand
             StagingPath = parse.GetValue(_common.Staging),
         };
         var reader = new BroadcastReader(aws.S3, tracker, store, options, notificationsExpected: false, loggers, TimeProvider.System, FailurePolicy.RecordAndContinue);
-        var totals = await reader.ReadStoredAsync(manifest.NumSegments, sink: null, ct).ConfigureAwait(false);
+        var totals = await reader.ReadStoredAsync(manifest.NumSegments, NullSink.Instance, ct).ConfigureAwait(false);
 
         var bad = totals.Bad.ToList();
         if (complete)

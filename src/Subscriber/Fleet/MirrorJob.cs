@@ -3,7 +3,7 @@ using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Protocol;
-using S3Fanout.Subscriber.Fleet.Sinks;
+using S3Fanout.Subscriber.Sinks;
 using S3Fanout.Subscriber.Reading;
 using S3Fanout.Subscriber.Tracking;
 using S3Fanout.Subscriber.Writing;
@@ -63,8 +63,7 @@ internal sealed class MirrorJob(
                 Wait = options.StallTimeout,
             };
             var follower = new BroadcastReader(aws.Connection.S3, tracker, manifests, subscriberOptions, notificationsExpected: true, loggers, TimeProvider.System);
-            var result = await follower.RunAsync(sink.Stream, [], ct, sink.Resume, sink.Checkpoint).ConfigureAwait(false);
-            await sink.CompleteAsync(ct).ConfigureAwait(false);
+            var result = await follower.RunAsync(sink, [], ct).ConfigureAwait(false);
             Record(MirrorStatus.Done, "sha256 " + result.Sha256, result.Segments, result.Bytes);
             _logger.LogInformation("Mirrored {Url}: {Bytes} bytes in {Segments} segments, sha256 {Sha256}", url, result.Bytes, result.Segments, result.Sha256);
             return true;
@@ -97,7 +96,7 @@ internal sealed class MirrorJob(
     });
 
     /// <param name="previous">The record before this run: an interrupted run resumes, a failed one starts over.</param>
-    private async Task<IMirrorSink> OpenSinkAsync(string url, MirrorRecord? previous, CancellationToken ct)
+    private async Task<ISegmentSink> OpenSinkAsync(string url, MirrorRecord? previous, CancellationToken ct)
     {
         var broadcast = tracker.Location.Prefix;
         switch (channelOptions.Sink.Kind)
@@ -110,7 +109,8 @@ internal sealed class MirrorJob(
                 }
                 // The bytes of a failed run may be what failed (a final checksum mismatch), so it is not resumed.
                 var resume = previous is not { Status: MirrorStatus.Failed };
-                return await DirectorySink.OpenAsync(root, path, id, url, tracker.UploadBegan, resume, () => tracker.UploadBegan, _logger, ct).ConfigureAwait(false);
+                var work = Directory.CreateDirectory(Path.Combine(root, ".s3fanout")).FullName;
+                return await FileSink.OpenAsync(Path.Combine(work, id + ".partial"), path, url, tracker.UploadBegan, resume, () => tracker.UploadBegan, _logger, ct).ConfigureAwait(false);
             case SinkType.Command:
                 if (previous is { Status: MirrorStatus.Mirroring })
                 {

@@ -7,6 +7,7 @@ using S3Fanout.Shared.Buffers;
 using S3Fanout.Shared.Pipeline;
 using S3Fanout.Shared.Telemetry;
 using S3Fanout.Subscriber.Fetching;
+using S3Fanout.Subscriber.Sinks;
 using S3Fanout.Subscriber.Tracking;
 using S3Fanout.Subscriber.Writing;
 
@@ -32,30 +33,21 @@ internal sealed class BroadcastReader(
     /// <summary>Live counters for the progress display and metrics.</summary>
     public TransferProgress Progress { get; } = new("subscribe");
 
-    /// <summary>Follows the broadcast, live or finished, to its end.</summary>
-    /// <param name="sink">Where the bytes go; null writes them nowhere.</param>
-    /// <param name="resume">Where a resumed sink stands; null to start at segment 1.</param>
-    /// <param name="checkpoint">Records the position after each segment, for a later resume.</param>
-    public Task<ReadResult> RunAsync(
-        Stream? sink,
-        IReadOnlyList<Func<CancellationToken, Task>> notificationSources,
-        CancellationToken ct,
-        ResumePoint? resume = null,
-        CheckpointAsync? checkpoint = null) =>
-        ReadAsync(sink, storedSegments: null, notificationSources, resume, checkpoint, ct);
+    /// <summary>Follows the broadcast, live or finished, to its end, and completes the sink once the stream verified.</summary>
+    public Task<ReadResult> RunAsync(ISegmentSink sink, IReadOnlyList<Func<CancellationToken, Task>> notificationSources, CancellationToken ct) =>
+        ReadAsync(sink, storedSegments: null, notificationSources, ct);
 
     /// <summary>Reads segments 1..<paramref name="segments"/> as they are stored now, awaiting none (verify).</summary>
-    public Task<ReadResult> ReadStoredAsync(long segments, Stream? sink, CancellationToken ct) =>
-        ReadAsync(sink, segments, [], null, null, ct);
+    public Task<ReadResult> ReadStoredAsync(long segments, ISegmentSink sink, CancellationToken ct) =>
+        ReadAsync(sink, segments, [], ct);
 
     private async Task<ReadResult> ReadAsync(
-        Stream? sink,
+        ISegmentSink sink,
         long? storedSegments,
         IReadOnlyList<Func<CancellationToken, Task>> notificationSources,
-        ResumePoint? resume,
-        CheckpointAsync? checkpoint,
         CancellationToken ct)
     {
+        var resume = sink.Resume;
         var started = time.GetTimestamp();
         using var window = new ReorderWindow(options.Workers + 1, (resume?.Segments ?? 0) + 1);
         using var buffers = new SegmentBufferFactory(options.StagingPath, "subscribe");
@@ -68,7 +60,7 @@ internal sealed class BroadcastReader(
         {
             StoredOnly = storedSegments is not null,
         };
-        var writer = new OrderedWriter(window, tracker, sink, policy, loggers.CreateLogger<OrderedWriter>(), resume, checkpoint, Progress);
+        var writer = new OrderedWriter(window, tracker, sink.Stream, policy, loggers.CreateLogger<OrderedWriter>(), resume, sink.Checkpoint, Progress);
         var background = new List<Func<CancellationToken, Task>>(notificationSources);
         if (storedSegments is null)
         {
@@ -83,6 +75,10 @@ internal sealed class BroadcastReader(
             await writer.RunAsync(t).ConfigureAwait(false);
             await done.CancelAsync().ConfigureAwait(false);
         }, .. background.Select(stage => UntilDone(stage, done.Token))]).ConfigureAwait(false);
+        if (writer.Bad.Count == 0 && writer.Failed.Count == 0)
+        {
+            await sink.CompleteAsync(ct).ConfigureAwait(false);
+        }
         return new ReadResult(writer.BytesWritten, writer.SegmentsWritten, writer.StreamSha256, time.GetElapsedTime(started), writer.Bad, writer.Failed);
     }
 

@@ -5,6 +5,7 @@ using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber;
 using S3Fanout.Subscriber.Reading;
+using S3Fanout.Subscriber.Sinks;
 using S3Fanout.Subscriber.Tracking;
 using S3Fanout.UnitTests.Support;
 using Xunit;
@@ -65,10 +66,12 @@ public sealed class BroadcastReaderTests : IDisposable
     {
         Publish(6);
         using var sink = new MemoryStream();
+        var target = new StreamSink(sink);
 
-        var result = await Reader(FailurePolicy.AbortOnFirstBadSegment).RunAsync(sink, [], CancellationToken.None).Within("the read");
+        var result = await Reader(FailurePolicy.AbortOnFirstBadSegment).RunAsync(target, [], CancellationToken.None).Within("the read");
 
         Assert.Equal(_stream, sink.ToArray());
+        Assert.True(target.Completed);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(_stream)), result.Sha256);
         Assert.Empty(result.Bad);
     }
@@ -81,9 +84,11 @@ public sealed class BroadcastReaderTests : IDisposable
     {
         Publish(24, overwritten: 11);
         using var sink = new MemoryStream();
+        var target = new StreamSink(sink);
 
-        var e = await Assert.ThrowsAsync<FatalException>(() => Reader(FailurePolicy.AbortOnFirstBadSegment, workers).RunAsync(sink, [], CancellationToken.None).Within("the read"));
+        var e = await Assert.ThrowsAsync<FatalException>(() => Reader(FailurePolicy.AbortOnFirstBadSegment, workers).RunAsync(target, [], CancellationToken.None).Within("the read"));
 
+        Assert.False(target.Completed);
         Assert.Equal(ExitCodes.Integrity, e.ExitCode);
         Assert.Contains("segment 11", e.Message, StringComparison.Ordinal);
         Assert.Equal(2, _s3.GetsOf(Key(11)));
@@ -95,7 +100,7 @@ public sealed class BroadcastReaderTests : IDisposable
     {
         Publish(6, overwritten: [2, 5]);
 
-        var result = await Reader(FailurePolicy.RecordAndContinue).ReadStoredAsync(6, sink: null, CancellationToken.None).Within("the read");
+        var result = await Reader(FailurePolicy.RecordAndContinue).ReadStoredAsync(6, NullSink.Instance, CancellationToken.None).Within("the read");
 
         Assert.Equal([2L, 5L], result.Bad.Select(b => b.Index));
         Assert.All(result.Bad, b => Assert.StartsWith("CRC64/NVME is ", b.Reason, StringComparison.Ordinal));
@@ -109,7 +114,7 @@ public sealed class BroadcastReaderTests : IDisposable
     {
         Publish(3);
 
-        var result = await Reader(FailurePolicy.RecordAndContinue).ReadStoredAsync(4, sink: null, CancellationToken.None).Within("the read");
+        var result = await Reader(FailurePolicy.RecordAndContinue).ReadStoredAsync(4, NullSink.Instance, CancellationToken.None).Within("the read");
 
         var missing = Assert.Single(result.Bad);
         Assert.Equal(4, missing.Index);
@@ -123,7 +128,7 @@ public sealed class BroadcastReaderTests : IDisposable
         Publish(4);
         _s3.Denied[Key(3)] = true;
 
-        var e = await Assert.ThrowsAsync<FatalException>(() => Reader(FailurePolicy.RecordAndContinue).ReadStoredAsync(4, null, CancellationToken.None).Within("the read"));
+        var e = await Assert.ThrowsAsync<FatalException>(() => Reader(FailurePolicy.RecordAndContinue).ReadStoredAsync(4, NullSink.Instance, CancellationToken.None).Within("the read"));
 
         Assert.Equal(ExitCodes.Access, e.ExitCode);
         Assert.Equal(1, _s3.GetsOf(Key(3)));
@@ -136,7 +141,7 @@ public sealed class BroadcastReaderTests : IDisposable
         _s3.Fault = (key, attempt) => key == Key(2) && attempt == 1 ? new StallingStream(100) : null;
         using var sink = new MemoryStream();
 
-        await Reader(FailurePolicy.AbortOnFirstBadSegment, idle: TimeSpan.FromMilliseconds(300)).RunAsync(sink, [], CancellationToken.None).Within("the read");
+        await Reader(FailurePolicy.AbortOnFirstBadSegment, idle: TimeSpan.FromMilliseconds(300)).RunAsync(new StreamSink(sink), [], CancellationToken.None).Within("the read");
 
         Assert.Equal(_stream, sink.ToArray());
         Assert.Equal(2, _s3.GetsOf(Key(2)));
@@ -148,7 +153,7 @@ public sealed class BroadcastReaderTests : IDisposable
         Publish(3);
         _s3.Fault = (key, _) => key == Key(2) ? new StallingStream(100) : null;
 
-        var e = await Assert.ThrowsAsync<FatalException>(() => Reader(FailurePolicy.AbortOnFirstBadSegment, idle: TimeSpan.FromMilliseconds(200)).RunAsync(Stream.Null, [], CancellationToken.None).Within("the read"));
+        var e = await Assert.ThrowsAsync<FatalException>(() => Reader(FailurePolicy.AbortOnFirstBadSegment, idle: TimeSpan.FromMilliseconds(200)).RunAsync(new StreamSink(Stream.Null), [], CancellationToken.None).Within("the read"));
 
         Assert.Equal(ExitCodes.Transfer, e.ExitCode);
         Assert.Contains("segment 2", e.Message, StringComparison.Ordinal);

@@ -3,14 +3,14 @@ using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
 using S3Fanout.Subscriber.Writing;
 
-namespace S3Fanout.Subscriber.Fleet.Sinks;
+namespace S3Fanout.Subscriber.Sinks;
 
 /// <summary>
 /// Pipes the broadcast into a command run by /bin/sh (for example <c>tar x -C /srv/mirror</c>), with
 /// S3FANOUT_URL and S3FANOUT_BROADCAST in its environment. A pipe cannot be resumed mid-stream, so after a restart
 /// the broadcast is sent again from its first byte into a fresh run of the command. A non-zero exit fails the broadcast.
 /// </summary>
-internal sealed class CommandSink : IMirrorSink
+internal sealed class CommandSink : ISegmentSink
 {
     private readonly Process _process;
     private readonly string _command;
@@ -28,7 +28,7 @@ internal sealed class CommandSink : IMirrorSink
         _stderrCopy = ForwardAsync(process.StandardError, "stderr");
     }
 
-    public Stream Stream => _process.StandardInput.BaseStream;
+    public Stream? Stream => _process.StandardInput.BaseStream;
     public ResumePoint? Resume => null;
     public CheckpointAsync? Checkpoint => null;
 

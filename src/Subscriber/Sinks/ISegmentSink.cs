@@ -1,11 +1,12 @@
 using S3Fanout.Subscriber.Writing;
 
-namespace S3Fanout.Subscriber.Fleet.Sinks;
+namespace S3Fanout.Subscriber.Sinks;
 
-/// <summary>Where one mirrored broadcast goes.</summary>
-internal interface IMirrorSink : IAsyncDisposable
+/// <summary>Where the reader delivers a broadcast: stdout, a file, a directory's file, a command, or nowhere (verify).</summary>
+internal interface ISegmentSink : IAsyncDisposable
 {
-    Stream Stream { get; }
+    /// <summary>Where the verified bytes are written, in order; null writes them nowhere.</summary>
+    Stream? Stream { get; }
 
     /// <summary>Where a resumed sink stands; null to start at segment 1.</summary>
     ResumePoint? Resume { get; }

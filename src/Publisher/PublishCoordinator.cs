@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Amazon.S3;
-using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Publisher.Announcing;
 using S3Fanout.Publisher.Segmenting;
@@ -33,13 +32,14 @@ internal sealed class PublishCoordinator(
     public TransferProgress Progress { get; } = new("publish");
 
     private readonly ILogger _logger = loggers.CreateLogger<PublishCoordinator>();
+    private readonly BroadcastStore _store = new(s3, options.Tries, options.RequestTimeout, loggers.CreateLogger<BroadcastStore>(), time);
 
     public async Task<PublishResult> RunAsync(Stream input, CancellationToken ct)
     {
         var started = time.GetTimestamp();
         var retry = new StepRetry(options.Tries, _logger, attemptTimeout: options.RequestTimeout, time: time);
 
-        var manifests = new ManifestStore(s3, options.Location, options.Sse);
+        var manifests = new ManifestStore(_store, options.Location, options.Sse);
         using var slots = new SegmentSlots(options.Workers + 1);
         using var buffers = new SegmentBufferFactory(options.StagingPath, "publish");
         var sealedSegments = Channel.CreateBounded<SealedSegment>(new BoundedChannelOptions(1) { SingleWriter = true });
@@ -72,41 +72,25 @@ internal sealed class PublishCoordinator(
         return new PublishResult(segmenter.TotalBytes, segmenter.SegmentCount, segmenter.StreamSha256, time.GetElapsedTime(started));
     }
 
-    /// <summary>Called before anything is created. Refuses a prefix that already holds objects, as s3pipe2 does, unless --force (which deletes them first).</summary>
+    /// <summary>
+    /// Called before anything is created. Refuses a name where a broadcast already exists, as s3pipe2 refused a used
+    /// prefix, unless --force, which first deletes exactly what <c>rm</c> deletes. Only the broadcast's own keys count
+    /// (<see cref="BroadcastKeys.Exists"/>): nested broadcasts and other objects under NAME/ neither block a publish nor are deleted.
+    /// </summary>
     public async Task CheckDestinationAsync(CancellationToken ct)
     {
         var location = options.Location;
-        ListObjectsV2Response listing;
-        try
-        {
-            // -t attempts like every other step: a 5xx, a reset or a garbled listing is retried, a missing bucket is not.
-            listing = await new StepRetry(options.Tries, _logger, attemptTimeout: options.RequestTimeout).ExecuteAsync(async token => await s3.ListObjectsV2Async(
-                new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Prefix + "/", MaxKeys = 1000 }, token).ConfigureAwait(false), ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            throw AwsErrors.ToFatal(e, $"cannot use s3://{location.Bucket}");
-        }
-        var existing = listing.S3Objects ?? [];
-        if (existing.Count == 0)
+        var existing = await _store.ListKeysAsync(location, withOthers: false, ct).ConfigureAwait(false);
+        if (!existing.Exists)
         {
             return;
         }
         if (!options.Force)
         {
-            throw new FatalException(ExitCodes.NotFound, $"{location}/ already holds objects (for example {existing[0].Key}); choose another prefix, or give --force to replace that broadcast");
+            throw new FatalException(ExitCodes.NotFound,
+                $"{location} already holds a broadcast (for example {(existing.Manifest ?? existing.Own[0]).Key}); choose another name, or give --force to replace that broadcast");
         }
-        _logger.LogWarning("--force: deleting the existing objects under {Broadcast}/", location);
-        string? token = null;
-        do
-        {
-            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Prefix + "/", ContinuationToken = token }, ct).ConfigureAwait(false);
-            foreach (var obj in page.S3Objects ?? [])
-            {
-                await s3.DeleteObjectAsync(location.Bucket, obj.Key, ct).ConfigureAwait(false);
-            }
-            token = page.IsTruncated == true ? page.NextContinuationToken : null;
-        }
-        while (token is not null);
+        _logger.LogWarning("--force: deleting the {Count} objects of the existing broadcast {Broadcast}", existing.Own.Count, location);
+        await _store.DeleteAsync(existing, ct).ConfigureAwait(false);
     }
 }

@@ -100,10 +100,9 @@ internal static class SubscribeCommand
     private static async Task<ReadResult> FollowAsync(SubscriberOptions options, AwsConnection aws, ISnsClient sns, ILoggerFactory loggers, CancellationToken ct)
     {
         var location = options.Location;
-        var manifests = new ManifestStore(aws.S3, location);
+        var manifests = new ManifestStore(BroadcastStore.Open(aws, loggers), location);
         using var tracker = new BroadcastTracker(location, TimeProvider.System, loggers.CreateLogger<BroadcastTracker>());
-        var retry = new StepRetry(options.Tries, loggers.CreateLogger<ManifestStore>(), attemptTimeout: options.RequestTimeout);
-        var manifest = await ReadArchiveAsync(manifests, retry, manifests.TryReadAsync, ct).ConfigureAwait(false);
+        var manifest = await manifests.TryReadAsync(ct).ConfigureAwait(false);
         if (manifest is not null)
         {
             tracker.ApplyManifest(manifest);
@@ -117,7 +116,7 @@ internal static class SubscribeCommand
             if (manifest is { State: BroadcastState.Complete })
             {
                 // A finished broadcast is a plain parallel download, checked against the publisher's checksum index.
-                if (await ReadArchiveAsync(manifests, retry, manifests.TryReadChecksumsAsync, ct).ConfigureAwait(false) is { } checksums)
+                if (await manifests.TryReadChecksumsAsync(ct).ConfigureAwait(false) is { } checksums)
                 {
                     tracker.ApplyChecksums(checksums);
                 }
@@ -138,7 +137,7 @@ internal static class SubscribeCommand
                     loggers.CreateLogger<NotificationReceiver>());
                 sources.Add(receiver.RunAsync);
                 // Anything stored between the first manifest read and the subscription is caught here.
-                if (await ReadArchiveAsync(manifests, retry, manifests.TryReadAsync, ct).ConfigureAwait(false) is { } again)
+                if (await manifests.TryReadAsync(ct).ConfigureAwait(false) is { } again)
                 {
                     tracker.ApplyManifest(again);
                 }
@@ -155,22 +154,6 @@ internal static class SubscribeCommand
             {
                 await subscription.DisposeAsync().ConfigureAwait(false);
             }
-        }
-    }
-
-    /// <summary>
-    /// Reads the manifest or the checksum index with -t attempts, like every other step: a 5xx, a reset connection or a
-    /// body that fails the SDK's MD5 check is read again instead of ending the subscriber before it started.
-    /// </summary>
-    private static async Task<T> ReadArchiveAsync<T>(ManifestStore manifests, StepRetry retry, Func<CancellationToken, Task<T>> read, CancellationToken ct)
-    {
-        try
-        {
-            return await retry.ExecuteAsync(async token => await read(token).ConfigureAwait(false), ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not FatalException and not OperationCanceledException)
-        {
-            throw AwsErrors.ToFatal(e, $"cannot read {manifests.Location}");
         }
     }
 

@@ -1,10 +1,8 @@
 using System.CommandLine;
 using System.Text;
-using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
-using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Protocol;
 
@@ -39,18 +37,10 @@ internal sealed class InfoCommand : IArchiveCommand
     {
         var location = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url));
         using var aws = ArchiveCli.Connect(_common, parse);
-        Manifest m;
-        bool index;
-        try
-        {
-            m = await new ManifestStore(aws.S3, location).TryReadAsync(ct).ConfigureAwait(false)
-                ?? throw new FatalException(ExitCodes.NotFound, $"no broadcast at {location} (no {KeyLayout.ManifestName})");
-            index = await ExistsAsync(aws, location.Bucket, KeyLayout.ChecksumsKey(location.Prefix), ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not FatalException and not OperationCanceledException)
-        {
-            throw AwsErrors.ToFatal(e, $"cannot read {location}");
-        }
+        var store = BroadcastStore.Open(aws, loggers);
+        var m = await store.TryReadManifestAsync(location, ct).ConfigureAwait(false)
+            ?? throw new FatalException(ExitCodes.NotFound, $"no broadcast at {location} (no {KeyLayout.ManifestName})");
+        var index = await store.HasChecksumsAsync(location, ct).ConfigureAwait(false);
         var summary = BroadcastSummary.From(location, m);
         var info = new BroadcastInfo
         {
@@ -85,19 +75,6 @@ internal sealed class InfoCommand : IArchiveCommand
             await ArchiveCli.WriteAsync(Text(info), ct).ConfigureAwait(false);
         }
         return ExitCodes.Ok;
-    }
-
-    private static async Task<bool> ExistsAsync(AwsConnection aws, string bucket, string key, CancellationToken ct)
-    {
-        try
-        {
-            await aws.S3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (Amazon.S3.AmazonS3Exception e) when (AwsErrors.IsNotFound(e) && e.ErrorCode != "NoSuchBucket")
-        {
-            return false;
-        }
     }
 
     private static string Text(BroadcastInfo i)

@@ -4,7 +4,6 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
-using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Protocol;
 
@@ -43,33 +42,22 @@ internal sealed class ListCommand : IArchiveCommand
         var (bucket, prefix) = ArchiveCli.ParsePrefix(parse.GetRequiredValue(_url));
         var workers = parse.GetValue(_common.Workers);
         using var aws = ArchiveCli.Connect(_common, parse);
-        List<string> names;
-        try
-        {
-            names = await BroadcastFinder.FindAsync(aws.S3, bucket, prefix, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not FatalException and not OperationCanceledException)
-        {
-            throw AwsErrors.ToFatal(e, $"cannot list s3://{bucket}/{prefix}");
-        }
+        var store = BroadcastStore.Open(aws, loggers);
+        var names = await store.FindAsync(bucket, prefix, ct).ConfigureAwait(false);
 
         var found = new BroadcastSummary?[names.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, names.Count), new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = ct }, async (i, token) =>
         {
-            var location = new BroadcastLocation(bucket, names[i]);
+            var location = new BroadcastLocation(bucket, names[i].Name);
             try
             {
-                var manifest = await new ManifestStore(aws.S3, location).TryReadAsync(token).ConfigureAwait(false);
+                var manifest = await store.TryReadManifestAsync(location, token).ConfigureAwait(false);
                 // Null: deleted since the listing (rm running beside us); it is no longer there to show.
                 found[i] = manifest is null ? null : BroadcastSummary.From(location, manifest);
             }
             catch (FatalException e) when (e.ExitCode == ExitCodes.Integrity)
             {
                 found[i] = BroadcastSummary.Malformed(location, e.Message);
-            }
-            catch (Exception e) when (e is not FatalException and not OperationCanceledException)
-            {
-                throw AwsErrors.ToFatal(e, $"cannot read {location}/{KeyLayout.ManifestName}");
             }
         }).ConfigureAwait(false);
         var broadcasts = found.OfType<BroadcastSummary>().OrderBy(b => b.Name, StringComparer.Ordinal).ToList();

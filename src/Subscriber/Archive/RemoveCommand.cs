@@ -1,11 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using Amazon.S3;
-using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
-using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Protocol;
 
@@ -18,7 +15,6 @@ namespace S3Fanout.Subscriber.Archive;
 /// </summary>
 internal sealed class RemoveCommand : IArchiveCommand
 {
-    private const int BatchSize = 1000; // DeleteObjects takes at most 1000 keys
     private readonly CommonOptions _common;
     private readonly Argument<string> _url = ArchiveCli.BroadcastArgument("to delete");
     private readonly Option<bool> _yes = new("--yes", "-y") { Description = "delete without asking (needed when stdin is not a terminal)" };
@@ -55,55 +51,39 @@ internal sealed class RemoveCommand : IArchiveCommand
         {
             throw new UsageException($"refusing to delete {location} without confirmation: stdin is not a terminal; give --yes to delete without asking");
         }
-        var logger = loggers.CreateLogger("s3fanout-subscribe rm");
         using var aws = ArchiveCli.Connect(_common, parse);
-        var retry = new StepRetry(parse.GetValue(_common.Tries), logger);
+        var store = BroadcastStore.Open(aws, loggers);
 
         string state;
         try
         {
-            state = await new ManifestStore(aws.S3, location).TryReadAsync(ct).ConfigureAwait(false) is { } m ? BroadcastSummary.StateName(m.State) : "none";
+            state = await store.TryReadManifestAsync(location, ct).ConfigureAwait(false) is { } m ? BroadcastSummary.StateName(m.State) : "none";
         }
         catch (FatalException e) when (e.ExitCode == ExitCodes.Integrity)
         {
             state = "malformed"; // still deletable: that is often why one deletes it
         }
-        catch (Exception e) when (e is not FatalException and not OperationCanceledException)
-        {
-            throw AwsErrors.ToFatal(e, $"cannot read {location}");
-        }
 
-        var (segments, checksums, manifest, others) = await ListAsync(aws.S3, location, ct).ConfigureAwait(false);
-        var doomed = segments.Concat(checksums).Concat(manifest).ToList();
-        if (doomed.Count == 0)
+        var keys = await store.ListKeysAsync(location, withOthers: true, ct).ConfigureAwait(false);
+        if (!keys.Exists)
         {
             throw new FatalException(ExitCodes.NotFound, $"no broadcast at {location} (no {KeyLayout.ManifestName} and no segments)");
         }
-        var bytes = doomed.Sum(o => o.Size ?? 0);
-        if (!yes && !await ConfirmAsync($"Delete {location} ({state}, {segments.Count} segments, {ArchiveCli.Size(bytes)}, {doomed.Count} objects)? [y/N] ", ct).ConfigureAwait(false))
+        var bytes = keys.OwnBytes;
+        if (!yes && !await ConfirmAsync($"Delete {location} ({state}, {keys.Segments.Count} segments, {ArchiveCli.Size(bytes)}, {keys.Own.Count} objects)? [y/N] ", ct).ConfigureAwait(false))
         {
             throw new UsageException($"not confirmed; nothing deleted at {location}");
         }
-
-        // Segments first and the manifest last: an interrupted rm leaves a broadcast ls still shows.
-        foreach (var group in new[] { segments, checksums, manifest })
-        {
-            for (var i = 0; i < group.Count; i += BatchSize)
-            {
-                var batch = group.Skip(i).Take(BatchSize).Select(o => o.Key).ToList();
-                await retry.ExecuteAsync(token => DeleteAsync(aws.S3, location, batch, token), ct).ConfigureAwait(false);
-                logger.LogInformation("Deleted {Count} objects of {Broadcast}", batch.Count, location);
-            }
-        }
+        await store.DeleteAsync(keys, ct).ConfigureAwait(false);
 
         var result = new RemoveResult
         {
             Url = location.ToString(),
             State = state,
-            DeletedObjects = doomed.Count,
+            DeletedObjects = keys.Own.Count,
             DeletedBytes = bytes,
-            DeletedSegments = segments.Count,
-            LeftObjects = others.Select(o => o.Key).ToList(),
+            DeletedSegments = keys.Segments.Count,
+            LeftObjects = keys.Others.Select(o => o.Key).ToList(),
         };
         if (parse.GetValue(_json))
         {
@@ -111,56 +91,11 @@ internal sealed class RemoveCommand : IArchiveCommand
         }
         else
         {
-            var left = others.Count == 0 ? "" : $"; left {others.Count} other object(s) under {location}/, e.g. {others[0].Key}";
+            var left = keys.Others.Count == 0 ? "" : $"; left {keys.Others.Count} other object(s) under {location}/, e.g. {keys.Others[0].Key}";
             await ArchiveCli.WriteAsync(string.Create(CultureInfo.InvariantCulture,
-                $"deleted {location}: {doomed.Count} objects, {segments.Count} segments, {ArchiveCli.Size(bytes)}{left}\n"), ct).ConfigureAwait(false);
+                $"deleted {location}: {keys.Own.Count} objects, {keys.Segments.Count} segments, {ArchiveCli.Size(bytes)}{left}\n"), ct).ConfigureAwait(false);
         }
         return ExitCodes.Ok;
-    }
-
-    private static async Task<(List<S3Object> Segments, List<S3Object> Checksums, List<S3Object> Manifest, List<S3Object> Others)> ListAsync(
-        IAmazonS3 s3, BroadcastLocation location, CancellationToken ct)
-    {
-        List<S3Object> segments = [], checksums = [], manifest = [], others = [];
-        var request = new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Prefix + "/" };
-        try
-        {
-            do
-            {
-                var page = await s3.ListObjectsV2Async(request, ct).ConfigureAwait(false);
-                foreach (var obj in page.S3Objects ?? [])
-                {
-                    var list = KeyLayout.TryParseSegmentIndex(location.Prefix, obj.Key, out _) ? segments
-                        : obj.Key == KeyLayout.ManifestKey(location.Prefix) ? manifest
-                        : obj.Key == KeyLayout.ChecksumsKey(location.Prefix) ? checksums
-                        : others;
-                    list.Add(obj);
-                }
-                request.ContinuationToken = page.IsTruncated == true ? page.NextContinuationToken : null;
-            }
-            while (request.ContinuationToken is not null);
-        }
-        catch (Exception e) when (e is not FatalException and not OperationCanceledException)
-        {
-            throw AwsErrors.ToFatal(e, $"cannot list {location}/");
-        }
-        return (segments, checksums, manifest, others);
-    }
-
-    private static async ValueTask DeleteAsync(IAmazonS3 s3, BroadcastLocation location, List<string> keys, CancellationToken ct)
-    {
-        var response = await s3.DeleteObjectsAsync(new DeleteObjectsRequest
-        {
-            BucketName = location.Bucket,
-            Objects = keys.Select(k => new KeyVersion { Key = k }).ToList(),
-            Quiet = true,
-        }, ct).ConfigureAwait(false);
-        if (response.DeleteErrors is { Count: > 0 } errors)
-        {
-            var e = errors[0];
-            var code = e.Code is "AccessDenied" ? ExitCodes.Access : ExitCodes.Transfer;
-            throw new FatalException(code, $"cannot delete s3://{location.Bucket}/{e.Key}: {e.Code} {e.Message}" + (errors.Count > 1 ? $" (and {errors.Count - 1} more)" : ""));
-        }
     }
 
     /// <summary>Asks on stderr, reads the answer from the terminal on stdin; Ctrl-C cancels the wait.</summary>

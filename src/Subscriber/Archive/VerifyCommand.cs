@@ -52,7 +52,7 @@ internal sealed class VerifyCommand : IArchiveCommand
         var location = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url));
         var logger = loggers.CreateLogger("s3fanout-subscribe verify");
         using var aws = ArchiveCli.Connect(_common, parse);
-        var store = new ManifestStore(aws.S3, location);
+        var store = new ManifestStore(BroadcastStore.Open(aws, loggers), location);
         Manifest manifest;
         IReadOnlyList<SegmentInfo>? index;
         try

@@ -1,9 +1,9 @@
 using System.Threading.Channels;
-using Amazon.S3.Model;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using S3Fanout.Shared;
+using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Tracking;
@@ -185,29 +185,18 @@ internal sealed class MirrorCoordinator(FleetAws aws, IMirrorJobFactory jobs, St
     {
         var since = DateTime.UtcNow - options.Value.LookBack;
         var queued = _caughtUp;
+        var store = BroadcastStore.Open(aws.Connection, loggers);
         foreach (var channel in Channels)
         {
             try
             {
-                string? token = null;
-                do
+                foreach (var found in await store.FindAsync(channel.Address.Bucket, channel.Address.Prefix, ct).ConfigureAwait(false))
                 {
-                    var page = await aws.Connection.S3.ListObjectsV2Async(new ListObjectsV2Request
+                    if (found.ManifestModified?.ToUniversalTime() >= since)
                     {
-                        BucketName = channel.Address.Bucket,
-                        Prefix = channel.Address.Prefix,
-                        ContinuationToken = token,
-                    }, ct).ConfigureAwait(false);
-                    foreach (var obj in page.S3Objects ?? [])
-                    {
-                        if (obj.Key.EndsWith("/" + KeyLayout.ManifestName, StringComparison.Ordinal) && obj.LastModified?.ToUniversalTime() >= since)
-                        {
-                            ConsiderForCatchUp(channel, obj.Key[..^(KeyLayout.ManifestName.Length + 1)]);
-                        }
+                        ConsiderForCatchUp(channel, found.Name);
                     }
-                    token = page.IsTruncated == true ? page.NextContinuationToken : null;
                 }
-                while (token is not null);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -42,7 +42,7 @@ internal sealed class MirrorJob(
         _logger.LogInformation("Mirroring {Url} into the {Sink} sink", url, channelOptions.Sink.Type);
         try
         {
-            var manifests = new ManifestStore(aws.Connection.S3, location);
+            var manifests = new ManifestStore(BroadcastStore.Open(aws.Connection, loggers), location);
             if (await manifests.TryReadAsync(ct).ConfigureAwait(false) is { } manifest)
             {
                 tracker.ApplyManifest(manifest);

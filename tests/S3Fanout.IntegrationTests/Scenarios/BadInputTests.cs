@@ -71,7 +71,7 @@ public sealed class BadInputTests(EmulatorFixture emulator)
         {
             Assert.Equal(3, await refused.WaitForExitAsync(s_quick));
             var line = ScenarioKit.AssertOneErrorLine(refused, ScenarioKit.Publish);
-            Assert.Contains("already holds objects", line, StringComparison.Ordinal);
+            Assert.Contains("already holds a broadcast", line, StringComparison.Ordinal);
             Assert.Contains("--force", line, StringComparison.Ordinal);
         }
         // The refused publisher changed nothing.

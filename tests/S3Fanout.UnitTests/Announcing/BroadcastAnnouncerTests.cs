@@ -47,7 +47,7 @@ public sealed class BroadcastAnnouncerTests : IDisposable
             ManifestInterval = ManifestInterval,
         };
         _announcer = new BroadcastAnnouncer(
-            _stored.Reader, new ManifestStore(_s3, Locations.Default), _sink, new StepRetry(1, NullLogger.Instance), options, _time, _log);
+            _stored.Reader, Stores.Manifests(_s3), _sink, new StepRetry(1, NullLogger.Instance), options, _time, _log);
     }
 
     private static SegmentInfo Segment(long index) => new(index, (index - 1) * 10, 10, SegmentChecksum.Of([(byte)index]));

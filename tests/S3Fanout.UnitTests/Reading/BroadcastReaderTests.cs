@@ -54,7 +54,7 @@ public sealed class BroadcastReaderTests : IDisposable
     private BroadcastReader Reader(FailurePolicy policy, int workers = 4, int tries = 2, TimeSpan? idle = null) => new(
         _s3,
         _tracker,
-        new ManifestStore(_s3, Locations.Default),
+        Stores.Manifests(_s3),
         new SubscriberOptions { Location = Locations.Default, Workers = workers, Tries = tries, TransferIdleTimeout = idle ?? TimeSpan.FromSeconds(30) },
         notificationsExpected: false,
         NullLoggerFactory.Instance,

@@ -1,0 +1,368 @@
+using System.Text;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Protocol;
+
+namespace S3Fanout.Shared.Archive;
+
+/// <summary>
+/// The one place that finds, reads and deletes broadcasts in S3. Every read, listing and deletion is retried with
+/// -t attempts and ends, when it cannot succeed, in one <see cref="FatalException"/> with the documented exit code.
+/// Writes are not retried here: the publisher retries them as part of its announce steps.
+/// </summary>
+/// <remarks>
+/// Listings follow S3's key order: ListObjectsV2 returns keys in ascending UTF-8 binary order, at most 1,000 per
+/// page, and StartAfter may be any key (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html).
+/// Pages are fetched with the SDK's paginator
+/// (https://docs.aws.amazon.com/sdk-for-net/latest/developer-guide/paginators.html); a failed listing resumes after
+/// the last key it handled, so a retry repeats no work.
+/// </remarks>
+internal sealed class BroadcastStore
+{
+    /// <summary>DeleteObjects takes at most 1,000 keys per request (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html).</summary>
+    public const int DeleteBatchSize = 1000;
+
+    /// <summary>Keys of segments 1 to this index start with '0'; nothing else under a broadcast may (<see cref="KeyLayout"/>).</summary>
+    private const long LastZeroLedIndex = 99_999_999_999_999;
+
+    private const string ManifestSuffix = "/" + KeyLayout.ManifestName;
+    private const long MaxChecksumsBytes = 64L * 1024 * 1024;
+    private const int MaxErrorsLogged = 20;
+
+    private readonly IAmazonS3 _s3;
+    private readonly StepRetry _calls;
+    private readonly StepRetry _listings;
+    private readonly TimeSpan _requestTimeout;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly int _pageSize;
+
+    /// <param name="requestTimeout">Limit of one attempt of a call, and of the wait for one LIST page.</param>
+    /// <param name="pageSize">Keys per LIST page: S3's maximum of 1,000 unless a test wants many pages cheaply.</param>
+    public BroadcastStore(IAmazonS3 s3, int tries, TimeSpan requestTimeout, ILogger<BroadcastStore> logger, TimeProvider? time = null, int pageSize = 1000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, 1000);
+        _s3 = s3;
+        _time = time ?? TimeProvider.System;
+        _calls = new StepRetry(tries, logger, attemptTimeout: requestTimeout, time: _time);
+        // A listing may rightly take many pages: each page is bounded instead (see ScanAsync).
+        _listings = new StepRetry(tries, logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: _time);
+        _requestTimeout = requestTimeout;
+        _logger = logger;
+        _pageSize = pageSize;
+    }
+
+    /// <summary>The store on a command's connection, with its -t and --request-timeout.</summary>
+    public static BroadcastStore Open(AwsConnection aws, ILoggerFactory loggers) =>
+        new(aws.S3, aws.Settings.Tries, aws.Settings.RequestTimeout, loggers.CreateLogger<BroadcastStore>());
+
+    /// <summary>
+    /// The broadcasts under a key prefix, in key order: every <c>NAME/.manifest</c> names one. A broadcast's segments
+    /// sort after its manifest ('.' &lt; '0'), so when a page ends inside them the listing jumps past the last key
+    /// that starts with '0' instead of paging through every segment: about one LIST per broadcast, whatever its
+    /// length. Nested broadcasts (<c>NAME/sub/.manifest</c>) are found too, including names that start with a digit.
+    /// </summary>
+    public async Task<IReadOnlyList<FoundBroadcast>> FindAsync(string bucket, string prefix, CancellationToken ct)
+    {
+        var found = new List<FoundBroadcast>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        await ScanAsync(bucket, prefix, obj =>
+            {
+                if (obj.Key.Length > ManifestSuffix.Length && obj.Key.EndsWith(ManifestSuffix, StringComparison.Ordinal))
+                {
+                    var name = obj.Key[..^ManifestSuffix.Length];
+                    names.Add(name);
+                    found.Add(new FoundBroadcast(name, obj.LastModified));
+                }
+            },
+            last => SegmentOwner(last, out var index) is { } owner && names.Contains(owner) && index < LastZeroLedIndex
+                ? KeyLayout.SegmentKey(owner, LastZeroLedIndex)
+                : null,
+            $"cannot list s3://{bucket}/{prefix}", ct).ConfigureAwait(false);
+        return found;
+    }
+
+    /// <summary>
+    /// The broadcast's own keys: its segments, <c>.checksums</c> and <c>.manifest</c>. With <paramref name="withOthers"/>
+    /// every other key under <c>NAME/</c> is listed too (nested broadcasts, unrelated objects); without, only the
+    /// keys that start with <c>NAME/.</c> or <c>NAME/0</c> are listed, so the cost does not grow with what is nested below.
+    /// </summary>
+    public async Task<BroadcastKeys> ListKeysAsync(BroadcastLocation location, bool withOthers, CancellationToken ct)
+    {
+        var segments = new List<S3Object>();
+        var others = new List<S3Object>();
+        S3Object? checksums = null, manifest = null;
+        void Sort(S3Object obj)
+        {
+            if (KeyLayout.TryParseSegmentIndex(location.Prefix, obj.Key, out _))
+            {
+                segments.Add(obj);
+            }
+            else if (obj.Key == KeyLayout.ManifestKey(location.Prefix))
+            {
+                manifest = obj;
+            }
+            else if (obj.Key == KeyLayout.ChecksumsKey(location.Prefix))
+            {
+                checksums = obj;
+            }
+            else if (withOthers)
+            {
+                others.Add(obj);
+            }
+        }
+        var what = $"cannot list {location}/";
+        var prefixes = withOthers ? new[] { location.Prefix + "/" } : new[] { location.Prefix + "/.", location.Prefix + "/0" };
+        foreach (var prefix in prefixes)
+        {
+            await ScanAsync(location.Bucket, prefix, Sort, jump: null, what, ct).ConfigureAwait(false);
+        }
+        return new BroadcastKeys(location, segments, checksums, manifest, others);
+    }
+
+    /// <summary>
+    /// Deletes the broadcast's own keys with DeleteObjects, 1,000 at a time: its segments, then <c>.checksums</c>,
+    /// then <c>.manifest</c>, so an interrupted deletion leaves a broadcast that <c>ls</c> still shows and that can be
+    /// deleted again. A batch is retried with -t attempts, resending only the keys S3 reported as not deleted.
+    /// </summary>
+    public async Task DeleteAsync(BroadcastKeys keys, CancellationToken ct)
+    {
+        string[][] groups =
+        [
+            [.. keys.Segments.Select(o => o.Key)],
+            keys.Checksums is { } c ? [c.Key] : [],
+            keys.Manifest is { } m ? [m.Key] : [],
+        ];
+        foreach (var batch in groups.SelectMany(g => g.Chunk(DeleteBatchSize)))
+        {
+            await DeleteBatchAsync(keys.Location, batch, ct).ConfigureAwait(false);
+            _logger.LogInformation("Deleted {Count} objects of {Broadcast}", batch.Length, keys.Location);
+        }
+    }
+
+    /// <summary>The manifest, or null when there is none (yet).</summary>
+    public async Task<Manifest?> TryReadManifestAsync(BroadcastLocation location, CancellationToken ct)
+    {
+        var key = KeyLayout.ManifestKey(location.Prefix);
+        // A malformed manifest ends the read at once (exit 7, not retried): S3 returns the same bytes every time.
+        return await RetryAsync(async token => await TryReadTextAsync(location.Bucket, key, ManifestCodec.MaxBytes, token).ConfigureAwait(false) is { } text
+                ? Parse(location, KeyLayout.ManifestName, text, ManifestCodec.Parse)
+                : null,
+            $"cannot read {location}/{KeyLayout.ManifestName}", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The checksum index of a completed broadcast, or null when it has none (an s3pipe2 archive).</summary>
+    public async Task<IReadOnlyList<SegmentInfo>?> TryReadChecksumsAsync(BroadcastLocation location, CancellationToken ct)
+    {
+        var key = KeyLayout.ChecksumsKey(location.Prefix);
+        return await RetryAsync(async token => await TryReadTextAsync(location.Bucket, key, MaxChecksumsBytes, token).ConfigureAwait(false) is { } text
+                ? Parse(location, KeyLayout.ChecksumsName, text, ChecksumIndexCodec.Parse)
+                : null,
+            $"cannot read {location}/{KeyLayout.ChecksumsName}", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the broadcast has a <c>.checksums</c> index, without reading it.</summary>
+    public Task<bool> HasChecksumsAsync(BroadcastLocation location, CancellationToken ct) =>
+        RetryAsync(async token =>
+        {
+            try
+            {
+                await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = location.Bucket, Key = KeyLayout.ChecksumsKey(location.Prefix) }, token).ConfigureAwait(false);
+                return true;
+            }
+            catch (AmazonS3Exception e) when (AwsErrors.IsNotFound(e) && e.ErrorCode != "NoSuchBucket")
+            {
+                return false;
+            }
+        }, $"cannot read {location}/{KeyLayout.ChecksumsName}", ct);
+
+    public Task WriteManifestAsync(BroadcastLocation location, Manifest manifest, ServerSideEncryptionMethod? sse, CancellationToken ct) =>
+        WriteTextAsync(location.Bucket, KeyLayout.ManifestKey(location.Prefix), ManifestCodec.Format(manifest), sse, ct);
+
+    public Task WriteChecksumsAsync(BroadcastLocation location, IEnumerable<SegmentInfo> segments, ServerSideEncryptionMethod? sse, CancellationToken ct) =>
+        WriteTextAsync(location.Bucket, KeyLayout.ChecksumsKey(location.Prefix), ChecksumIndexCodec.Format(segments), sse, ct);
+
+    /// <summary>
+    /// The one retry of this store: -t attempts of <paramref name="step"/>, then one <see cref="FatalException"/>
+    /// that starts with <paramref name="what"/>. Each attempt of a call is bounded by the request timeout; a listing's
+    /// attempt is not (its pages are).
+    /// </summary>
+    private async Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> step, string what, CancellationToken ct, bool listing = false)
+    {
+        try
+        {
+            return await (listing ? _listings : _calls).ExecuteAsync(async token => await step(token).ConfigureAwait(false), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            throw AwsErrors.ToFatal(e, what);
+        }
+    }
+
+    /// <summary>
+    /// Hands every key under <paramref name="prefix"/> to <paramref name="visit"/>, in key order. When a page ends
+    /// with more to come, <paramref name="jump"/> may name a key to continue after instead of the next page.
+    /// </summary>
+    /// <remarks>
+    /// A failed attempt starts again after the last key handled. A page that takes longer than the request timeout
+    /// fails the attempt, and -t attempts in a row that get no further end the listing; one that got further earns
+    /// the listing a fresh -t, so a long listing is not ended by failures spread over many pages.
+    /// </remarks>
+    private async Task ScanAsync(string bucket, string prefix, Action<S3Object> visit, Func<string, string?>? jump, string what, CancellationToken ct)
+    {
+        string? after = null; // the last key handled, or the jump target: where a retry or a jump starts again
+        while (true)
+        {
+            var start = after;
+            try
+            {
+                await RetryAsync(token => ScanFromAsync(bucket, prefix, visit, jump, () => after, key => after = key, token), what, ct, listing: true).ConfigureAwait(false);
+                return;
+            }
+            catch (FatalException) when (after != start)
+            {
+                _logger.LogInformation("Listing s3://{Bucket}/{Prefix} got as far as {Key} before it failed; continuing from there", bucket, prefix, after);
+            }
+        }
+    }
+
+    private async Task<bool> ScanFromAsync(
+        string bucket, string prefix, Action<S3Object> visit, Func<string, string?>? jump, Func<string?> after, Action<string> handled, CancellationToken ct)
+    {
+        while (true)
+        {
+            var from = after();
+            var first = true;
+            var jumped = false;
+            using var watchdog = new ProgressWatchdog(_requestTimeout, _time, ct);
+            try
+            {
+                var pages = _s3.Paginators.ListObjectsV2(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix, StartAfter = from, MaxKeys = _pageSize });
+                await foreach (var page in pages.Responses.WithCancellation(watchdog.Token).ConfigureAwait(false))
+                {
+                    watchdog.Progress();
+                    var objects = page.S3Objects ?? [];
+                    if (first && from is not null && objects.Count > 0 && string.CompareOrdinal(objects[0].Key, from) <= 0)
+                    {
+                        // Without StartAfter a jump would loop forever.
+                        throw new FatalException(ExitCodes.Transfer, $"the endpoint ignored start-after when listing s3://{bucket}/{prefix}");
+                    }
+                    first = false;
+                    foreach (var obj in objects)
+                    {
+                        visit(obj);
+                        handled(obj.Key);
+                    }
+                    if (page.IsTruncated == true && objects.Count > 0 && jump?.Invoke(objects[^1].Key) is { } target)
+                    {
+                        handled(target);
+                        jumped = true;
+                        break;
+                    }
+                }
+            }
+            catch (Exception e) when (watchdog.Stalled && !ct.IsCancellationRequested)
+            {
+                throw watchdog.Explain(e, $"a LIST page of s3://{bucket}/{prefix}");
+            }
+            if (!jumped)
+            {
+                return true;
+            }
+        }
+    }
+
+    private async Task DeleteBatchAsync(BroadcastLocation location, string[] batch, CancellationToken ct)
+    {
+        var pending = batch.ToList();
+        await RetryAsync(async token =>
+        {
+            var response = await _s3.DeleteObjectsAsync(new DeleteObjectsRequest
+            {
+                BucketName = location.Bucket,
+                Objects = pending.Select(k => new KeyVersion { Key = k }).ToList(),
+                // Quiet: the response lists only the keys that could not be deleted; a key that is already gone counts as deleted.
+                Quiet = true,
+            }, token).ConfigureAwait(false);
+            var errors = response.DeleteErrors ?? [];
+            if (errors.Count == 0)
+            {
+                return true;
+            }
+            foreach (var e in errors.Take(MaxErrorsLogged))
+            {
+                _logger.LogWarning("Could not delete s3://{Bucket}/{Key}: {Code} {Message}", location.Bucket, e.Key, e.Code, e.Message);
+            }
+            if (errors.Count > MaxErrorsLogged)
+            {
+                _logger.LogWarning("Could not delete {Count} more objects of {Broadcast}", errors.Count - MaxErrorsLogged, location);
+            }
+            var failed = errors.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
+            pending.RemoveAll(k => !failed.Contains(k));
+            // Raised as the service error it is, so that retry and exit code follow the error code (AccessDenied: neither retried nor exit 6).
+            var first = errors[0];
+            throw new AmazonS3Exception($"s3://{location.Bucket}/{first.Key}: {first.Code} {first.Message}" + (errors.Count > 1 ? $" (and {errors.Count - 1} more)" : ""))
+            {
+                ErrorCode = first.Code,
+            };
+        }, $"cannot delete the objects of {location}", ct).ConfigureAwait(false);
+    }
+
+    private async Task<string?> TryReadTextAsync(string bucket, string key, long maxBytes, CancellationToken ct)
+    {
+        try
+        {
+            using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key }, ct).ConfigureAwait(false);
+            if (response.ContentLength > maxBytes)
+            {
+                throw new FatalException(ExitCodes.Integrity, $"s3://{bucket}/{key} is {response.ContentLength} bytes; at most {maxBytes} expected");
+            }
+            using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
+            return await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+        }
+        catch (Amazon.Runtime.AmazonServiceException e) when (AwsErrors.IsNotFound(e) && e.ErrorCode != "NoSuchBucket")
+        {
+            // Also a 404 whose error body could not be read whole (AmazonUnmarshallingException): still "not there".
+            return null;
+        }
+    }
+
+    private static T Parse<T>(BroadcastLocation location, string name, string text, Func<string, T> parse)
+    {
+        try
+        {
+            return parse(text);
+        }
+        catch (ManifestException e)
+        {
+            throw new FatalException(ExitCodes.Integrity, $"{location}/{name} is malformed: {e.Message}", e);
+        }
+    }
+
+    private async Task WriteTextAsync(string bucket, string key, string text, ServerSideEncryptionMethod? sse, CancellationToken ct)
+    {
+        var request = new PutObjectRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            ContentBody = text,
+            ContentType = "text/plain; charset=utf-8",
+        };
+        if (sse is not null)
+        {
+            request.ServerSideEncryptionMethod = sse;
+        }
+        await _s3.PutObjectAsync(request, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The broadcast a segment key belongs to (<c>NAME</c> of <c>NAME/000000000000042</c>), or null.</summary>
+    private static string? SegmentOwner(string key, out long index)
+    {
+        index = 0;
+        var slash = key.LastIndexOf('/');
+        return slash > 0 && KeyLayout.TryParseSegmentIndex(key[..slash], key, out index) ? key[..slash] : null;
+    }
+}

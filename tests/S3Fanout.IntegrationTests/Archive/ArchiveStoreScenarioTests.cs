@@ -15,8 +15,7 @@ namespace S3Fanout.IntegrationTests.Archive;
 [Collection("emulator")]
 public sealed class ArchiveStoreScenarioTests(EmulatorFixture emulator)
 {
-    /// <summary>One SDK call of the executables is up to three requests: failing this many in a row fails one -t attempt.</summary>
-    private const int FailedRequestsPerAttempt = 3;
+    private const int FailedRequestsPerAttempt = BroadcastStoreTests.FailedRequestsPerAttempt;
 
     private readonly ScenarioKit _kit = new(emulator);
 

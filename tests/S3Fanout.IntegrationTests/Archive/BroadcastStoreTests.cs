@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using S3Fanout.IntegrationTests.Scenarios;
@@ -74,6 +75,35 @@ public sealed class BroadcastStoreTests(EmulatorFixture emulator, ITestOutputHel
 
         Assert.Equal(FailedRequestsPerAttempt, proxy.Counts.Injected(FaultKind.Error500));
         Assert.Equal(["n/a", "n/b", "n/c", "n/d", "n/e", "n/f"], found.Select(f => f.Name));
+    }
+
+    [Fact]
+    public async Task WhenAListPageStalls_ItIsAbandonedAfterTheRequestTimeoutAndTheListingGoesOn()
+    {
+        var bucket = await emulator.CreateBucketAsync("store-find-stall");
+        foreach (var name in new[] { "s/a", "s/b", "s/c", "s/d" })
+        {
+            await PutBroadcastAsync(bucket, name, segments: 1);
+        }
+
+        await using var proxy = new FaultProxy(emulator.Endpoint, seed: 15);
+        var lists = 0;
+        proxy.Plan = new FaultPlan
+        {
+            Delay = 1,
+            DelayMin = TimeSpan.FromSeconds(20),
+            DelayMax = TimeSpan.FromSeconds(20),
+            // Only the second page is held back, once.
+            Eligible = r => IsList(r) && Interlocked.Increment(ref lists) == 2,
+        };
+        using var aws = Connect(proxy);
+        var clock = Stopwatch.StartNew();
+        var found = await new BroadcastStore(aws.S3, 2, TimeSpan.FromSeconds(1), NullLogger<BroadcastStore>.Instance, pageSize: 2).FindAsync(bucket, "s/", CancellationToken.None);
+
+        output.WriteLine($"{lists} LIST requests, done in {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal(1, proxy.Counts.Injected(FaultKind.Delay));
+        Assert.Equal(["s/a", "s/b", "s/c", "s/d"], found.Select(f => f.Name));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the stalled page was waited for: {clock.Elapsed}");
     }
 
     [Fact]

@@ -20,7 +20,7 @@ namespace S3Fanout.Subscriber.Fleet;
 /// anyone allowed to publish to a topic can send any name. <c>_gate</c> guards the job table, and a job's tracker is
 /// fed only under it, so a tracker is never touched after its job left the table and disposed it.
 /// </remarks>
-internal sealed class MirrorCoordinator(FleetAws aws, IMirrorJobFactory jobs, StateStore states, IOptions<FleetOptions> options, ILogger<MirrorCoordinator> logger)
+internal sealed class MirrorCoordinator(BroadcastStore store, IMirrorJobFactory jobs, StateStore states, IOptions<FleetOptions> options, ILogger<MirrorCoordinator> logger)
     : BackgroundService
 {
     private readonly ILogger _logger = logger;
@@ -185,7 +185,6 @@ internal sealed class MirrorCoordinator(FleetAws aws, IMirrorJobFactory jobs, St
     {
         var since = DateTime.UtcNow - options.Value.LookBack;
         var queued = _caughtUp;
-        var store = BroadcastStore.Open(aws.Connection, loggers);
         foreach (var channel in Channels)
         {
             try

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using S3Fanout.Shared;
+using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Telemetry;
@@ -74,6 +75,7 @@ internal sealed class ServeCommand
         using var aws = FleetAws.Open(settings, cliLoggers);
         var status = new FleetStatus();
         builder.Services.AddSingleton(aws);
+        builder.Services.AddSingleton(sp => BroadcastStore.Open(aws.Connection, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(status);
         builder.Services.AddSingleton(new StateStore(options.StateDirectory));
         builder.Services.AddSingleton<IMirrorJobFactory, MirrorJobFactory>();

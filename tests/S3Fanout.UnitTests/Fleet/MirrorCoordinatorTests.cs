@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Fleet;
@@ -32,7 +33,7 @@ public sealed class MirrorCoordinatorTests : IDisposable
     {
         _states = new StateStore(_stateDir.FullName);
         _jobs = new FakeMirrorJobs(_states, _time);
-        // Catch-up is the only user of the AWS clients, and these tests never start it: the endpoint is never called.
+        // Catch-up is the only user of the store, and these tests never start it: the endpoint is never called.
         _aws = FleetAws.Open(new AwsSettings { EndpointUrl = new Uri("http://127.0.0.1:9"), Region = "us-east-1", AccessKey = "test", SecretKey = "test" }, NullLoggerFactory.Instance);
         var options = new FleetOptions
         {
@@ -44,7 +45,7 @@ public sealed class MirrorCoordinatorTests : IDisposable
                 new ChannelOptions { Url = $"s3://{Bucket}/other/", Sink = new SinkOptions { Type = "command", Command = "cat" } },
             ],
         };
-        _coordinator = new MirrorCoordinator(_aws, _jobs, _states, Options.Create(options), _log);
+        _coordinator = new MirrorCoordinator(BroadcastStore.Open(_aws.Connection, NullLoggerFactory.Instance), _jobs, _states, Options.Create(options), _log);
     }
 
     private BroadcastBegan Begin(string name, DateTimeOffset? sentAt = null) =>

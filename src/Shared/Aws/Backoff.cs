@@ -25,6 +25,7 @@ internal static class Backoff
 #pragma warning disable CA5394 // Jitter needs spread, not unpredictability.
         var fraction = (rng ?? Random.Shared).NextDouble();
 #pragma warning restore CA5394
-        return TimeSpan.FromTicks((long)(ceilingTicks * fraction));
+        // At least 1 ms: a timer shorter than that is skipped by some schedulers, which then retry with no pause at all.
+        return TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (long)(ceilingTicks * fraction)));
     }
 }

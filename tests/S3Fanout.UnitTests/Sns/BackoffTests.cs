@@ -20,8 +20,8 @@ public sealed class BackoffTests
     }
 
     [Fact]
-    public void WhenTheRandomDrawIsZero_TheDelayIsZero() =>
-        Assert.Equal(TimeSpan.Zero, Backoff.Delay(5, new FixedRandom(0.0)));
+    public void WhenTheRandomDrawIsZero_TheDelayIsOneMillisecond() =>
+        Assert.Equal(TimeSpan.FromMilliseconds(1), Backoff.Delay(5, new FixedRandom(0.0)));
 
     [Fact]
     public void WhenDrawnManyTimes_DelaysStayWithinTheCeilingAndSpreadOut()

@@ -23,6 +23,9 @@ internal sealed class SegmentObjectsS3()
     /// <summary>Keys whose GET is refused with 403 AccessDenied.</summary>
     public ConcurrentDictionary<string, bool> Denied { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Every GET's key and byte range ("0-999"; "" for a whole-object GET), in order.</summary>
+    public ConcurrentQueue<(string Key, string Range)> Requests { get; } = new();
+
     public void Store(string key, byte[] body) => _objects[key] = body;
 
     public int GetsOf(string key) => _gets.GetValueOrDefault(key);
@@ -30,6 +33,7 @@ internal sealed class SegmentObjectsS3()
     public override Task<GetObjectResponse> GetObjectAsync(GetObjectRequest request, CancellationToken cancellationToken = default)
     {
         var attempt = _gets.AddOrUpdate(request.Key, 1, (_, n) => n + 1);
+        Requests.Enqueue((request.Key, request.ByteRange is null ? "" : string.Create(CultureInfo.InvariantCulture, $"{request.ByteRange.Start}-{request.ByteRange.End}")));
         if (Denied.ContainsKey(request.Key))
         {
             throw new AmazonS3Exception("Access Denied", ErrorType.Sender, "AccessDenied", "req", HttpStatusCode.Forbidden);

@@ -98,6 +98,9 @@ internal static class AwsErrors
                 AmazonClientException when IsChecksumMismatch(e) =>
                     Retry(FailureKind.Corrupt, ExitCodes.Integrity, $"the body does not match its checksum: {Describe(e)}"),
                 AmazonClientException or IOException => Retry(FailureKind.Transient, ExitCodes.Transfer, Describe(e)),
+                // An answer cut short or garbled on the way fails in the SDK's XML or JSON reader.
+                System.Xml.XmlException or System.Text.Json.JsonException =>
+                    Retry(FailureKind.Transient, ExitCodes.Transfer, $"the answer could not be read: {Describe(e)}"),
                 _ => Stop(FailureKind.Internal, ExitCodes.Internal, $"internal error: {e.GetType().Name}: {Describe(e)}"),
             };
         }

@@ -45,16 +45,28 @@ internal sealed class ReliabilityKit(EmulatorFixture emulator)
             }
             return new FanOutOutcome(publisher, subs, publisherCode, codes, clock.Elapsed);
         }
+        catch (TimeoutException e) when (publisher is { HasExited: true })
+        {
+            // A subscriber waiting for a broadcast that never came: the publisher's last words say why.
+            var said = $"{e.Message}\npublisher exit {publisher.ExitCode}:\n{publisher.StderrTail()}";
+            await DisposeAllAsync(subs, publisher);
+            throw new TimeoutException(said, e);
+        }
         catch
         {
-            foreach (var p in subs.Append(publisher))
-            {
-                if (p is not null)
-                {
-                    await p.DisposeAsync();
-                }
-            }
+            await DisposeAllAsync(subs, publisher);
             throw;
+        }
+    }
+
+    private static async Task DisposeAllAsync(List<RunningProcess> subs, RunningProcess? publisher)
+    {
+        foreach (var p in subs.Append(publisher))
+        {
+            if (p is not null)
+            {
+                await p.DisposeAsync();
+            }
         }
     }
 }

@@ -42,6 +42,7 @@ public sealed class StepRetryTests
         S3Error("RequestTimeout", HttpStatusCode.BadRequest),
         S3Error("BadDigest", HttpStatusCode.BadRequest),
         new AmazonClientException("Expected hash not equal to calculated hash"),
+        new System.Xml.XmlException("Unexpected end of file while parsing Name has occurred."),
     ];
 
     public static TheoryData<Exception> Permanent() =>

@@ -82,7 +82,7 @@ internal static class ManifestCodec
             UploadEnded = TimeValue(values, "upload_ended"),
             FormatVersion = format,
             State = state,
-            SegmentSizeBytes = Long(values, "segment_size_bytes", required: false, min: 0, max: 5L * 1024 * 1024 * 1024),
+            SegmentSizeBytes = Long(values, "segment_size_bytes", required: false, min: 0, max: S3Limits.MaxObjectBytes),
             ChecksumAlgorithm = Optional(values, "checksum_algorithm"),
             StreamSha256 = sha?.ToLowerInvariant(),
             Notify = Optional(values, "notify"),

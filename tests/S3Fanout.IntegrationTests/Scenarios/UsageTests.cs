@@ -33,30 +33,22 @@ public sealed class UsageTests
         Assert.DoesNotContain("the broadcast to follow", help, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task WhenTheSubscriberShowsItsHelp_ItsUsageHasTheBroadcastUrl()
+    public static TheoryData<string, string, string[], string[]> Roots() => new()
     {
-        var help = await HelpAsync(ProcessRunner.StartSubscriber(["--help"]));
+        { ScenarioKit.Subscribe, "<url> [command] [options]", ["-o, --output", "--notify", "--wait", "--json-logs"], ["-c, --config", "--json"] },
+        { ScenarioKit.Publish, "<url> [options]", ["-m, --segment-size", "--flush-interval", "--notify", "--json-logs"], ["-o, --output", "--wait"] },
+    };
 
-        Assert.Equal($"{ScenarioKit.Subscribe} <url> [command] [options]", HelpSections.UsageLine(help));
-        var names = HelpSections.OptionNames(help);
-        Assert.Contains("-o, --output", names);
-        Assert.Contains("--notify", names);
-        Assert.Contains("--json-logs", names);
-    }
-
-    [Fact]
-    public async Task WhenThePublisherShowsItsHelp_ItListsItsOwnOptionsAndNoSubscriberOnes()
+    [Theory]
+    [MemberData(nameof(Roots))]
+    public async Task WhenAnExecutableShowsItsHelp_ItsUsageHasTheBroadcastUrlAndItsOwnOptions(string executable, string usage, string[] has, string[] hasNot)
     {
-        var help = await HelpAsync(ProcessRunner.StartPublisher(["--help"]));
+        var help = await HelpAsync(executable == ScenarioKit.Publish ? ProcessRunner.StartPublisher(["--help"]) : ProcessRunner.StartSubscriber(["--help"]));
 
-        Assert.Equal($"{ScenarioKit.Publish} <url> [options]", HelpSections.UsageLine(help));
+        Assert.Equal($"{executable} {usage}", HelpSections.UsageLine(help));
         var names = HelpSections.OptionNames(help);
-        Assert.Contains("-m, --segment-size", names);
-        Assert.Contains("--flush-interval", names);
-        Assert.Contains("--json-logs", names);
-        Assert.DoesNotContain("-o, --output", names);
-        Assert.DoesNotContain("--wait", names);
+        Assert.All(has, n => Assert.Contains(n, names));
+        Assert.All(hasNot, n => Assert.DoesNotContain(n, names));
     }
 
     [Theory]

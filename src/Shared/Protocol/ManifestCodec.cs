@@ -74,6 +74,7 @@ internal static class ManifestCodec
         return new Manifest
         {
             Version = Optional(values, "version") ?? "",
+            // s3pipe2 wrote its -m here unchecked (a short stream never reached it), so only absurd values are refused.
             SegmentSizeMb = Long(values, "segment_size", required: false, min: 0, max: 5 * 1024 * 1024),
             UploadBegan = TimeValue(values, "upload_began"),
             Completed = legacyCompleted,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Amazon.S3;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using S3Fanout.Publisher.Announcing;
@@ -16,14 +17,25 @@ namespace S3Fanout.Publisher;
 /// <summary>The <c>s3fanout-publish</c> command line.</summary>
 internal static class PublishCommand
 {
-    public static Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => CliHost.RunAsync(CreateRoot(), S3pipe2Compat.DropVerb(args, "to"));
+
+    public static RootCommand CreateRoot()
     {
         var common = new CommonOptions();
         var url = new Argument<string>("url") { Description = "where the broadcast goes: s3://bucket/name" };
-        var flush = new Option<TimeSpan>("--flush-interval") { Description = "seal a partial segment once its first byte waited this long", DefaultValueFactory = _ => TimeSpan.FromSeconds(1), CustomParser = Durations.Parse, HelpName = "DURATION" };
-        var heartbeat = new Option<TimeSpan>("--heartbeat-interval") { Description = "notify subscribers that the publisher is alive after this long without news", DefaultValueFactory = _ => TimeSpan.FromSeconds(5), CustomParser = Durations.Parse, HelpName = "DURATION" };
-        var notify = new Option<string>("--notify") { Description = "how subscribers are told about segments: sns, sqs (straight to subscriber queues) or none (they follow the manifest)", DefaultValueFactory = _ => "sns" };
-        notify.AcceptOnlyFromAmong("sns", "sqs", "none");
+        var segmentMiB = CliOptions.SegmentMiB($"segment size in MiB, {OptionLimits.SegmentMiB}");
+        var workers = CliOptions.Workers("segments uploaded at once");
+        var tries = CliOptions.Tries("attempts per segment (put then verify) and per manifest write");
+        var staging = CliOptions.Staging("stage segments in files under this folder instead of memory");
+        var bufferKb = CliOptions.BufferKb($"stdin read size in KB, {OptionLimits.BufferKb}");
+        var progress = CliOptions.Progress();
+        var transferTimeout = CliOptions.TransferTimeout();
+        var flush = CliOptions.Duration("--flush-interval", "seal a partial segment once its first byte waited this long",
+            TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
+        var heartbeat = CliOptions.Duration("--heartbeat-interval", "notify subscribers that the publisher is alive after this long without news",
+            TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        var notify = CliOptions.Notify("how subscribers are told about segments: sns, sqs (straight to subscriber queues) or none (they follow the manifest)",
+            NotifyMode.Sns, NotifyMode.Sns, NotifyMode.Sqs, NotifyMode.None);
         var topic = new Option<string?>("--topic") { Description = "SNS topic name or ARN (default: s3fanout-<bucket>, created if missing)", HelpName = "NAME|ARN" };
         var force = new Option<bool>("--force") { Description = "replace a broadcast that already exists at the prefix (deletes its objects first)" };
         var sse = new Option<string?>("--sse") { Description = "server-side encryption: AES256 or aws:kms" };
@@ -37,25 +49,26 @@ internal static class PublishCommand
             "tail -F app.log | s3fanout-publish --flush-interval 200ms s3://bucket/logs/app   # a log tail",
             "echo hello | s3fanout-publish -n 2 -m 1 -t 3 to bucket/compat/hello             # s3pipe2's command line"));
         common.AddTo(root);
-        foreach (var option in new Option[] { flush, heartbeat, notify, topic, force, sse, kmsKey })
+        foreach (var option in new Option[] { segmentMiB, workers, tries, staging, bufferKb, progress, transferTimeout, flush, heartbeat, notify, topic, force, sse, kmsKey })
         {
             root.Options.Add(option);
         }
         root.Arguments.Add(url);
 
-        return CliHost.RunAsync(root, S3pipe2Compat.DropVerb(args, "to"), async (parse, loggers, ct) =>
+        root.SetAction(async (parse, ct) =>
         {
+            var settings = common.ToAwsSettings(parse, parse.GetValue(tries), parse.GetValue(workers) * 2);
             var options = new PublisherOptions
             {
                 Location = BroadcastLocation.Parse(S3pipe2Compat.NormalizeUrl(parse.GetRequiredValue(url))),
-                SegmentSizeMiB = parse.GetValue(common.SegmentMiB),
-                Workers = parse.GetValue(common.Workers),
-                Tries = parse.GetValue(common.Tries),
-                ReadBufferBytes = parse.GetValue(common.BufferKb) * 1024,
-                StagingPath = parse.GetValue(common.Staging),
+                SegmentSizeMiB = parse.GetValue(segmentMiB),
+                Workers = parse.GetValue(workers),
+                Tries = parse.GetValue(tries),
+                ReadBufferBytes = parse.GetValue(bufferKb) * 1024,
+                StagingPath = parse.GetValue(staging),
                 FlushInterval = parse.GetValue(flush),
                 HeartbeatInterval = parse.GetValue(heartbeat),
-                Notify = Enum.Parse<NotifyMode>(parse.GetValue(notify)!, ignoreCase: true),
+                Notify = parse.GetValue(notify),
                 Topic = parse.GetValue(topic),
                 Force = parse.GetValue(force),
                 Sse = parse.GetValue(sse) switch
@@ -65,48 +78,47 @@ internal static class PublishCommand
                     _ => null,
                 },
                 SseKmsKeyId = parse.GetValue(kmsKey),
-                RequestTimeout = parse.GetValue(common.RequestTimeout),
-                TransferIdleTimeout = parse.GetValue(common.TransferTimeout),
+                RequestTimeout = settings.RequestTimeout,
+                TransferIdleTimeout = parse.GetValue(transferTimeout),
+                UnsignedPayload = settings.EndpointUrl is null || settings.EndpointUrl.Scheme == Uri.UriSchemeHttps,
             };
-            var settings = common.ToAwsSettings(parse);
-            options = options with { UnsignedPayload = settings.EndpointUrl is null || settings.EndpointUrl.Scheme == Uri.UriSchemeHttps };
             options.Validate();
             if (!Console.IsInputRedirected)
             {
                 throw new UsageException("stdin is a terminal; pipe data in, e.g.: tar c DIR | s3fanout-publish s3://bucket/name");
             }
-            var logger = loggers.CreateLogger("s3fanout-publish");
-            if (settings.AccessKey is not null)
-            {
-                logger.LogWarning("Keys given with -a/-s are visible to other users of this machine; prefer AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile");
-            }
-            using var aws = AwsConnection.Open(settings);
-            using var sns = aws.CreateSns(loggers);
-            var sink = new DeferredSink(c => OpenSinkAsync(options, aws, sns, c));
-            var coordinator = new PublishCoordinator(aws.S3, sink, options, loggers, TimeProvider.System);
+            using var host = S3FanoutHost.CreateBuilder(settings, common.ToLogSettings(parse)).Build();
+            var services = host.Services;
+            var aws = services.GetRequiredService<AwsConnection>();
+            var sns = services.GetRequiredService<ISnsClient>();
+            var time = services.GetRequiredService<TimeProvider>();
+            var loggers = services.GetRequiredService<ILoggerFactory>();
+            var sink = new DeferredSink(c => OpenSinkAsync(options, aws, sns, time, c));
+            var coordinator = new PublishCoordinator(aws.S3, sink, options, loggers, time);
             await coordinator.CheckDestinationAsync(ct).ConfigureAwait(false);
             await sink.OpenAsync(ct).ConfigureAwait(false);
 
             await using var stdin = new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
             PublishResult result;
-            await using (ProgressScope.StartIfWanted(parse.GetValue(common.Progress), coordinator.Progress, "published", showLag: false))
+            await using (ProgressScope.StartIfWanted(parse.GetValue(progress), coordinator.Progress, "published", showLag: false))
             {
                 result = await coordinator.RunAsync(stdin, ct).ConfigureAwait(false);
             }
-            logger.LogInformation("Published {Bytes} bytes in {Segments} segments to {Broadcast} in {Elapsed} ({Rate:F1} MiB/s), sha256 {Sha256}",
+            loggers.CreateLogger("s3fanout-publish").LogInformation("Published {Bytes} bytes in {Segments} segments to {Broadcast} in {Elapsed} ({Rate:F1} MiB/s), sha256 {Sha256}",
                 result.Bytes, result.Segments, options.Location, result.Elapsed, result.Bytes / 1048576.0 / Math.Max(result.Elapsed.TotalSeconds, 0.001), result.Sha256);
             return ExitCodes.Ok;
-        }, common.Verbose);
+        });
+        return root;
     }
 
-    private static async Task<INotificationSink> OpenSinkAsync(PublisherOptions options, AwsConnection aws, ISnsClient sns, CancellationToken ct)
+    private static async Task<INotificationSink> OpenSinkAsync(PublisherOptions options, AwsConnection aws, ISnsClient sns, TimeProvider time, CancellationToken ct)
     {
         switch (options.Notify)
         {
             case NotifyMode.None:
                 return new NoNotificationSink();
             case NotifyMode.Sqs:
-                return new SqsNotificationSink(aws.Sqs, options.Location.Bucket, TimeProvider.System);
+                return new SqsNotificationSink(aws.Sqs, options.Location.Bucket, time);
             default:
                 var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
                 try

@@ -1,17 +1,14 @@
 using Amazon.S3;
 using S3Fanout.Shared;
+using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
 
 namespace S3Fanout.Publisher;
 
-internal enum NotifyMode
-{
-    Sns,
-    Sqs,
-    None,
-}
-
-/// <summary>Everything the publisher was asked to do, validated before any AWS call.</summary>
+/// <summary>
+/// Everything the publisher was asked to do, checked before any AWS call. Each value's own range is checked where it
+/// is parsed (<c>CliOptions</c>); <see cref="Validate"/> checks the rules that span several values.
+/// </summary>
 internal sealed record PublisherOptions
 {
     public required BroadcastLocation Location { get; init; }
@@ -49,11 +46,6 @@ internal sealed record PublisherOptions
                 throw new UsageException(message);
             }
         }
-        Check(SegmentSizeMiB is >= 1 and <= 5 * 1024, $"-m must be 1-5120 MiB (S3 stores at most 5 GiB in one PUT), got {SegmentSizeMiB}");
-        Check(Workers is >= 1 and <= 64, $"-n must be 1-64, got {Workers}");
-        Check(Tries is >= 1 and <= 100, $"-t must be 1-100, got {Tries}");
-        Check(FlushInterval >= TimeSpan.FromMilliseconds(10) && FlushInterval <= TimeSpan.FromHours(1), $"--flush-interval must be 10ms-1h, got {FlushInterval}");
-        Check(HeartbeatInterval >= TimeSpan.FromMilliseconds(100) && HeartbeatInterval <= TimeSpan.FromMinutes(10), $"--heartbeat-interval must be 100ms-10m, got {HeartbeatInterval}");
         Check(SegmentSizeBytes <= 2L * 1024 * 1024 * 1024 || StagingPath is not null || Workers <= 8,
             "segments over 2 GiB with more than 8 workers need -p DIR (staging on disk) to bound memory");
         Check(SseKmsKeyId is null || Sse == ServerSideEncryptionMethod.AWSKMS, "--sse-kms-key-id needs --sse aws:kms");

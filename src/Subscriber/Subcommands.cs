@@ -1,42 +1,50 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
-using Microsoft.Extensions.Logging;
-using S3Fanout.Shared.Cli;
 using S3Fanout.Subscriber.Archive;
 
 namespace S3Fanout.Subscriber;
 
-/// <summary>The subscriber's subcommands besides following one broadcast; each area adds its own here.</summary>
+/// <summary>
+/// The subscriber's subcommands besides following one broadcast; each area adds its own here. Each subcommand takes
+/// only the options it reads, and runs as its own action.
+/// </summary>
 internal static class Subcommands
 {
-    public static void AddTo(RootCommand root, CommonOptions common, IDictionary<Command, Func<ParseResult, ILoggerFactory, CancellationToken, Task<int>>> handlers)
+    /// <param name="rootUrl">The root's own argument (the broadcast to follow), which no subcommand takes.</param>
+    public static void AddTo(RootCommand root, Argument<string> rootUrl)
     {
         // Archive commands: stored broadcasts, listed, described, checked and deleted.
         var epilogs = new Dictionary<Command, string>();
-        foreach (var command in new IArchiveCommand[] { new ListCommand(common), new InfoCommand(common), new VerifyCommand(common), new RemoveCommand(common) })
+        foreach (var command in new IArchiveCommand[] { new ListCommand(), new InfoCommand(), new VerifyCommand(), new RemoveCommand() })
         {
+            command.Command.SetAction(command.RunAsync);
             root.Subcommands.Add(command.Command);
-            handlers[command.Command] = command.RunAsync;
             epilogs[command.Command] = command.Epilog;
         }
 
         // The mirror fleet: the long-running service and its queue janitor.
-        Fleet.FleetCommands.AddTo(root, common, handlers);
-        // The root's list of commands shows each one's one-line description; `COMMAND --help` adds the details,
-        // examples and exit codes after the usual sections.
+        Fleet.FleetCommands.AddTo(root);
         if (root.Options.OfType<HelpOption>().FirstOrDefault() is { Action: HelpAction standard } help)
         {
-            help.Action = new EpilogHelpAction(standard, epilogs);
+            help.Action = new SubcommandHelpAction(standard, root, rootUrl, epilogs);
         }
     }
 
-    private sealed class EpilogHelpAction(HelpAction standard, Dictionary<Command, string> epilogs) : SynchronousCommandLineAction
+    /// <summary>
+    /// System.CommandLine writes a parent's arguments into every subcommand's usage (<c>s3fanout-subscribe &lt;url&gt;
+    /// verify &lt;url&gt;</c>), but the root's URL belongs to the root alone: it is hidden from a subcommand's help.
+    /// The root's list of commands shows each one's one-line description; <c>COMMAND --help</c> adds the details,
+    /// examples and exit codes after the usual sections.
+    /// </summary>
+    private sealed class SubcommandHelpAction(HelpAction standard, RootCommand root, Argument<string> rootUrl, Dictionary<Command, string> epilogs)
+        : SynchronousCommandLineAction
     {
         public override bool ClearsParseErrors => true;
 
         public override int Invoke(ParseResult parseResult)
         {
+            rootUrl.Hidden = parseResult.CommandResult.Command != root;
             var code = standard.Invoke(parseResult);
             if (epilogs.TryGetValue(parseResult.CommandResult.Command, out var epilog))
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using S3Fanout.Shared;
@@ -20,88 +21,91 @@ namespace S3Fanout.Subscriber;
 /// <summary>The <c>s3fanout-subscribe</c> command line: one broadcast to stdout or a file.</summary>
 internal static class SubscribeCommand
 {
-    public static Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => CliHost.RunAsync(CreateRoot(), S3pipe2Compat.DropVerb(args, "from"));
+
+    public static RootCommand CreateRoot()
     {
         var common = new CommonOptions();
         var url = new Argument<string>("url") { Description = "the broadcast to follow: s3://bucket/name" };
+        var workers = CliOptions.Workers("segments fetched at once; at most n + 1 are held in memory");
+        var tries = CliOptions.Tries("attempts per segment (fetch then verify)");
+        var staging = CliOptions.Staging("hold fetched segments in files under this folder instead of memory");
+        var progress = CliOptions.Progress();
+        var transferTimeout = CliOptions.TransferTimeout();
+        // s3pipe2's subscriber took the publisher's -m and -b too; its command lines keep working.
+        var segmentMiB = CliOptions.SegmentMiB("ignored: the segment size is the publisher's (accepted for s3pipe2 command lines)");
+        var bufferKb = CliOptions.BufferKb("ignored (accepted for s3pipe2 command lines)");
         var output = new Option<string?>("-o", "--output") { Description = "write to FILE (renamed into place only after the stream verified) instead of stdout", HelpName = "FILE" };
-        var wait = new Option<TimeSpan>("--wait") { Description = "how long to wait for a broadcast that has not started", DefaultValueFactory = _ => TimeSpan.FromSeconds(60), CustomParser = Durations.Parse, HelpName = "DURATION" };
-        var stall = new Option<TimeSpan>("--stall-timeout") { Description = "fail when the publisher sends no heartbeat and no data for this long", DefaultValueFactory = _ => TimeSpan.FromSeconds(60), CustomParser = Durations.Parse, HelpName = "DURATION" };
-        var poll = new Option<TimeSpan>("--poll-interval") { Description = "read the manifest after this long without notifications", DefaultValueFactory = _ => TimeSpan.FromSeconds(5), CustomParser = Durations.Parse, HelpName = "DURATION" };
-        var notify = new Option<string>("--notify") { Description = "auto (as the manifest says, else sns), sns, sqs or none (follow the manifest only)", DefaultValueFactory = _ => "auto" };
-        notify.AcceptOnlyFromAmong("auto", "sns", "sqs", "none");
+        var wait = CliOptions.Duration("--wait", "how long to wait for a broadcast that has not started",
+            TimeSpan.FromSeconds(60), TimeSpan.Zero, TimeSpan.FromDays(7));
+        var stall = CliOptions.Duration("--stall-timeout", "fail when the publisher sends no heartbeat and no data for this long",
+            TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        var poll = CliOptions.Duration("--poll-interval", "read the manifest after this long without notifications",
+            TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        var notify = CliOptions.Notify("auto (as the manifest says, else sns), sns, sqs or none (follow the manifest only)",
+            NotifyMode.Auto, NotifyMode.Auto, NotifyMode.Sns, NotifyMode.Sqs, NotifyMode.None);
         var topic = new Option<string?>("--topic") { Description = "SNS topic name or ARN (default: s3fanout-<bucket>)", HelpName = "NAME|ARN" };
         var resume = new Option<bool>("--resume") { Description = "with -o: continue FILE.partial from where an interrupted run stopped" };
 
         var root = new RootCommand(HelpText.Describe(
             "Receive a broadcast from S3, in order and verified, while it is still being published (or long after).\n"
-            + "Stored broadcasts: ls, info, verify and rm (see s3fanout-subscribe COMMAND --help).",
+            + "Stored broadcasts: ls, info, verify and rm; the mirror service: serve (see s3fanout-subscribe COMMAND --help).",
             "s3fanout-subscribe s3://bucket/nightly/data.tar | tar x -C /srv/mirror     # a directory",
             "s3fanout-subscribe -n 8 s3://bucket/dumps/mydb | psql mydb                 # a database dump",
             "s3fanout-subscribe --stall-timeout 5m s3://bucket/logs/app | grep ERROR    # a log tail",
             "s3fanout-subscribe -o app.log s3://bucket/logs/app                         # to a file, renamed when verified",
             "s3fanout-subscribe ls s3://bucket/nightly/                                 # what is stored"));
         common.AddTo(root);
-        foreach (var option in new Option[] { output, wait, stall, poll, notify, topic, resume })
+        foreach (var option in new Option[] { workers, tries, staging, progress, transferTimeout, segmentMiB, bufferKb, output, wait, stall, poll, notify, topic, resume })
         {
             root.Options.Add(option);
         }
         root.Arguments.Add(url);
+        Subcommands.AddTo(root, url);
+        root.SetAction(FollowOneAsync);
+        return root;
 
-        // Subcommands register here; the root itself follows one broadcast.
-        var handlers = new Dictionary<Command, Func<ParseResult, ILoggerFactory, CancellationToken, Task<int>>>();
-        Subcommands.AddTo(root, common, handlers);
-        // The root follows one broadcast itself (CliHost runs it); without an action of its own, System.CommandLine
-        // would demand a subcommand now that there are some ("Required command was not provided").
-        root.SetAction(_ => ExitCodes.Ok);
-
-        return CliHost.RunAsync(root, S3pipe2Compat.DropVerb(args, "from"), (parse, loggers, ct) =>
-            handlers.TryGetValue(parse.CommandResult.Command, out var handler) ? handler(parse, loggers, ct) : FollowOneAsync(parse, loggers, ct), common.Verbose);
-
-        async Task<int> FollowOneAsync(ParseResult parse, ILoggerFactory loggers, CancellationToken ct)
+        async Task<int> FollowOneAsync(ParseResult parse, CancellationToken ct)
         {
             var options = new SubscriberOptions
             {
                 Location = BroadcastLocation.Parse(S3pipe2Compat.NormalizeUrl(parse.GetRequiredValue(url))),
-                Workers = parse.GetValue(common.Workers),
-                Tries = parse.GetValue(common.Tries),
-                StagingPath = parse.GetValue(common.Staging),
+                Workers = parse.GetValue(workers),
+                Tries = parse.GetValue(tries),
+                StagingPath = parse.GetValue(staging),
                 OutputFile = parse.GetValue(output),
                 Wait = parse.GetValue(wait),
                 StallTimeout = parse.GetValue(stall),
                 PollInterval = parse.GetValue(poll),
-                Notify = parse.GetValue(notify)!,
+                Notify = parse.GetValue(notify),
                 Topic = parse.GetValue(topic),
                 Resume = parse.GetValue(resume),
-                Progress = parse.GetValue(common.Progress),
+                Progress = parse.GetValue(progress),
                 RequestTimeout = parse.GetValue(common.RequestTimeout),
-                TransferIdleTimeout = parse.GetValue(common.TransferTimeout),
+                TransferIdleTimeout = parse.GetValue(transferTimeout),
             };
             options.Validate();
             if (options.OutputFile is null && !Console.IsOutputRedirected)
             {
                 throw new UsageException("stdout is a terminal; pipe the output somewhere (| tar x, > file) or give -o FILE");
             }
-            var settings = common.ToAwsSettings(parse);
-            var logger = loggers.CreateLogger("s3fanout-subscribe");
-            if (settings.AccessKey is not null)
-            {
-                logger.LogWarning("Keys given with -a/-s are visible to other users of this machine; prefer AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile");
-            }
-            using var aws = AwsConnection.Open(settings);
-            using var sns = aws.CreateSns(loggers);
-            var result = await FollowAsync(options, aws, sns, loggers, ct).ConfigureAwait(false);
-            logger.LogInformation("Received {Bytes} bytes in {Segments} segments from {Broadcast} in {Elapsed} ({Rate:F1} MiB/s), sha256 {Sha256}",
+            using var host = common.BuildHost(parse, options.Tries, options.Workers * 2);
+            var loggers = host.Services.GetRequiredService<ILoggerFactory>();
+            var result = await FollowAsync(options, host.Services, ct).ConfigureAwait(false);
+            loggers.CreateLogger("s3fanout-subscribe").LogInformation("Received {Bytes} bytes in {Segments} segments from {Broadcast} in {Elapsed} ({Rate:F1} MiB/s), sha256 {Sha256}",
                 result.Bytes, result.Segments, options.Location, result.Elapsed, result.Bytes / 1048576.0 / Math.Max(result.Elapsed.TotalSeconds, 0.001), result.Sha256);
             return ExitCodes.Ok;
         }
     }
 
-    private static async Task<ReadResult> FollowAsync(SubscriberOptions options, AwsConnection aws, ISnsClient sns, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<ReadResult> FollowAsync(SubscriberOptions options, IServiceProvider services, CancellationToken ct)
     {
+        var aws = services.GetRequiredService<AwsConnection>();
+        var loggers = services.GetRequiredService<ILoggerFactory>();
+        var time = services.GetRequiredService<TimeProvider>();
         var location = options.Location;
-        var manifests = new ManifestStore(BroadcastStore.Open(aws, loggers), location);
-        using var tracker = new BroadcastTracker(location, TimeProvider.System, loggers.CreateLogger<BroadcastTracker>());
+        var manifests = new ManifestStore(services.GetRequiredService<BroadcastStore>(), location);
+        using var tracker = new BroadcastTracker(location, time, loggers.CreateLogger<BroadcastTracker>());
         var manifest = await manifests.TryReadAsync(ct).ConfigureAwait(false);
         if (manifest is not null)
         {
@@ -110,7 +114,7 @@ internal static class SubscribeCommand
 
         QueueSubscription? subscription = null;
         var sources = new List<Func<CancellationToken, Task>>();
-        var mode = options.Notify == "auto" ? manifest?.Notify ?? "sns" : options.Notify;
+        var mode = options.Notify == NotifyMode.Auto ? NotifyModes.FromManifest(manifest?.Notify) : options.Notify;
         try
         {
             if (manifest is { State: BroadcastState.Complete })
@@ -121,9 +125,10 @@ internal static class SubscribeCommand
                     tracker.ApplyChecksums(checksums);
                 }
             }
-            else if (mode is "sns" or "sqs" && manifest is not { IsLegacy: true })
+            else if (mode is NotifyMode.Sns or NotifyMode.Sqs && manifest is not { IsLegacy: true })
             {
-                subscription = await SubscribeAsync(options, aws, mode == "sns" ? sns : null, loggers, ct).ConfigureAwait(false);
+                var sns = mode == NotifyMode.Sns ? services.GetRequiredService<ISnsClient>() : null;
+                subscription = await SubscribeAsync(options, aws, sns, loggers, ct).ConfigureAwait(false);
                 var receiver = new NotificationReceiver(aws.Sqs, subscription.QueueUrl, new HashSet<string> { location.Bucket },
                     n =>
                     {
@@ -142,7 +147,7 @@ internal static class SubscribeCommand
                     tracker.ApplyManifest(again);
                 }
             }
-            var follower = new BroadcastReader(aws.S3, tracker, manifests, options, subscription is not null, loggers, TimeProvider.System);
+            var follower = new BroadcastReader(aws.S3, tracker, manifests, options, subscription is not null, loggers, time);
             await using (ProgressScope.StartIfWanted(options.Progress, follower.Progress, "received", showLag: true))
             {
                 return await WriteAsync(options, follower, tracker, sources, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);

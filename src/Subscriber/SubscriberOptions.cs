@@ -1,9 +1,14 @@
 using S3Fanout.Shared;
+using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
 
 namespace S3Fanout.Subscriber;
 
-/// <summary>Everything a subscriber was asked to do, validated before any AWS call.</summary>
+/// <summary>
+/// Everything a subscriber was asked to do, checked before any AWS call. Each value's own range is checked where it
+/// is parsed (<c>CliOptions</c>, or the service's configuration); <see cref="Validate"/> checks the rules that span
+/// several values or the file system.
+/// </summary>
 internal sealed record SubscriberOptions
 {
     public required BroadcastLocation Location { get; init; }
@@ -17,8 +22,7 @@ internal sealed record SubscriberOptions
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Manifest polling interval when there are no notifications (--notify none, s3pipe2 archives, waiting to start).</summary>
     public TimeSpan FastPollInterval { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>auto, sns, sqs or none.</summary>
-    public string Notify { get; init; } = "auto";
+    public NotifyMode Notify { get; init; } = NotifyMode.Auto;
     public string? Topic { get; init; }
     /// <summary>With <see cref="OutputFile"/>: continue an interrupted FILE.partial.</summary>
     public bool Resume { get; init; }
@@ -38,11 +42,6 @@ internal sealed record SubscriberOptions
                 throw new UsageException(message);
             }
         }
-        Check(Workers is >= 1 and <= 64, $"-n must be 1-64, got {Workers}");
-        Check(Tries is >= 1 and <= 100, $"-t must be 1-100, got {Tries}");
-        Check(Wait >= TimeSpan.Zero && Wait <= TimeSpan.FromDays(7), $"--wait must be 0s-7d, got {Wait}");
-        Check(StallTimeout >= TimeSpan.FromSeconds(1) && StallTimeout <= TimeSpan.FromDays(1), $"--stall-timeout must be 1s-1d, got {StallTimeout}");
-        Check(PollInterval >= TimeSpan.FromMilliseconds(100) && PollInterval <= TimeSpan.FromMinutes(10), $"--poll-interval must be 100ms-10m, got {PollInterval}");
         Check(OutputFile is null || !Directory.Exists(OutputFile), $"-o '{OutputFile}' is a directory");
         Check(!Resume || OutputFile is not null, "--resume needs -o FILE (a pipe cannot be resumed)");
     }

@@ -1,35 +1,30 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Runtime.InteropServices;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using S3Fanout.Shared.Aws;
 
 namespace S3Fanout.Shared.Cli;
 
 /// <summary>
-/// Runs a command the way both executables must behave: parse errors and failures become one line on stderr with a
-/// documented exit code (never a stack trace), SIGINT/SIGTERM cancel the work so it can clean up, and logs go to stderr only.
+/// Runs a command line the way both executables must behave: parse errors and failures become one line on stderr
+/// with a documented exit code (never a stack trace), and SIGINT/SIGTERM cancel the work so it can clean up. The
+/// matched command's own action does the work, in a host it builds with <see cref="S3FanoutHost"/>.
 /// </summary>
 internal static class CliHost
 {
-    public static async Task<int> RunAsync(RootCommand root, string[] args, Func<ParseResult, ILoggerFactory, CancellationToken, Task<int>> action, Option<bool> verbose)
+    public static async Task<int> RunAsync(RootCommand root, string[] args)
     {
         var name = root.Name;
         var parse = root.Parse(args);
-        if (parse.Tokens.Any(t => t.Type == System.CommandLine.Parsing.TokenType.Directive))
+        if (parse.Tokens.Any(t => t.Type == TokenType.Directive))
         {
             // [suggest:N] drives shell completion (see the README); [diagram] shows how a command line parses.
             return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
         }
         if (parse.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"{name}: {FirstError(parse)} (see {name} --help)").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"{name}: {FirstError(parse)} (see {CommandPath(parse)} --help)").ConfigureAwait(false);
             return ExitCodes.Usage;
-        }
-        if (IsHelpOrVersion(parse))
-        {
-            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
         }
 
         using var cts = new CancellationTokenSource();
@@ -43,10 +38,11 @@ internal static class CliHost
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
-        using var loggers = CreateLoggers(parse.GetValue(verbose));
         try
         {
-            return await action(parse, loggers, cts.Token).ConfigureAwait(false);
+            // Our own signal handling and error lines, not System.CommandLine's.
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+            return await parse.InvokeAsync(invocation, cts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
@@ -73,41 +69,26 @@ internal static class CliHost
 
     /// <summary>
     /// An unknown option before the URL is taken as the URL's value, which makes the parser complain about the real URL;
-    /// name the unknown option instead.
+    /// name the unknown option instead. System.CommandLine's own messages may span lines; ours is one.
     /// </summary>
     private static string FirstError(ParseResult parse)
     {
-        var bogus = parse.Tokens.FirstOrDefault(t => t.Type == System.CommandLine.Parsing.TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-' && !char.IsDigit(t.Value[1]));
-        return bogus is not null ? $"unknown option '{bogus.Value}'" : parse.Errors[0].Message;
+        var bogus = parse.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-' && !char.IsDigit(t.Value[1]));
+        return bogus is not null ? $"unknown option '{bogus.Value}'" : AwsConnection.OneLine(parse.Errors[0].Message);
     }
 
-    private static bool IsHelpOrVersion(ParseResult parse) =>
-        parse.Tokens.Any(t => t.Value is "--help" or "-h" or "-?" or "--version");
-
-    /// <summary>
-    /// Logs go to stderr, always: stdout may carry the data stream. S3FANOUT_LOG_FORMAT=json writes JSON lines for
-    /// log collectors; S3FANOUT_LOG_LEVEL overrides the level (-v means Information, else Warning).
-    /// </summary>
-    public static ILoggerFactory CreateLoggers(bool verbose) => LoggerFactory.Create(b =>
+    /// <summary>"s3fanout-subscribe serve": where to look for help on the command that failed to parse.</summary>
+    private static string CommandPath(ParseResult parse)
     {
-        if (string.Equals(Environment.GetEnvironmentVariable("S3FANOUT_LOG_FORMAT"), "json", StringComparison.OrdinalIgnoreCase))
+        var names = new List<string>();
+        for (SymbolResult? r = parse.CommandResult; r is not null; r = r.Parent)
         {
-            b.AddJsonConsole(o => o.UseUtcTimestamp = true);
-        }
-        else
-        {
-            b.AddSimpleConsole(o =>
+            if (r is CommandResult command)
             {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-                o.UseUtcTimestamp = true;
-            });
+                names.Add(command.Command.Name);
+            }
         }
-        b.AddFilter("Microsoft", LogLevel.Warning)
-            .AddFilter("Polly", LogLevel.Error)
-            .SetMinimumLevel(Environment.GetEnvironmentVariable("S3FANOUT_LOG_LEVEL") is { } level && Enum.TryParse<LogLevel>(level, true, out var l)
-                ? l
-                : verbose ? LogLevel.Information : LogLevel.Warning)
-            .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-    });
+        names.Reverse();
+        return string.Join(' ', names);
+    }
 }

@@ -26,6 +26,19 @@ internal static class Durations
         return true;
     }
 
+    /// <summary>A duration the way <see cref="TryParse"/> reads it, in the largest whole unit: 250ms, 10s, 5m, 168h.</summary>
+    public static string Format(TimeSpan value)
+    {
+        var ms = (long)value.TotalMilliseconds;
+        return ms switch
+        {
+            _ when ms % 3_600_000 == 0 && ms > 0 => string.Create(CultureInfo.InvariantCulture, $"{ms / 3_600_000}h"),
+            _ when ms % 60_000 == 0 && ms > 0 => string.Create(CultureInfo.InvariantCulture, $"{ms / 60_000}m"),
+            _ when ms % 1000 == 0 => string.Create(CultureInfo.InvariantCulture, $"{ms / 1000}s"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"{ms}ms"),
+        };
+    }
+
     public static TimeSpan Parse(ArgumentResult result)
     {
         var token = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";

@@ -24,5 +24,5 @@ internal static class S3pipe2Compat
     private static bool TakesValue(string option) =>
         option is "-a" or "-s" or "-r" or "-m" or "-b" or "-p" or "-n" or "-t" or "-o"
         || (option.StartsWith("--", StringComparison.Ordinal) && !option.Contains('=', StringComparison.Ordinal)
-            && option is not ("--force" or "--verbose" or "--progress" or "--resume" or "--help" or "--version"));
+            && option is not ("--force" or "--verbose" or "--progress" or "--resume" or "--json-logs" or "--help" or "--version"));
 }

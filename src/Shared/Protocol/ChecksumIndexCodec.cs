@@ -10,8 +10,6 @@ namespace S3Fanout.Shared.Protocol;
 /// </summary>
 internal static class ChecksumIndexCodec
 {
-    private const long MaxSegmentBytes = 5L * 1024 * 1024 * 1024;
-
     public static string Format(IEnumerable<SegmentInfo> segments)
     {
         var sb = new StringBuilder();
@@ -39,7 +37,7 @@ internal static class ChecksumIndexCodec
                 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index)
                 || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var offset)
                 || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size)
-                || size > MaxSegmentBytes
+                || size > S3Limits.MaxObjectBytes
                 || !SegmentChecksum.IsWellFormed(parts[3]))
             {
                 throw new ManifestException($".checksums has a malformed line '{(line.Length > 60 ? line[..60] : line)}'");

@@ -74,6 +74,7 @@ internal static class ManifestCodec
         return new Manifest
         {
             Version = Optional(values, "version") ?? "",
+            // s3pipe2 wrote its -m here unchecked (a short stream never reached it), so only absurd values are refused.
             SegmentSizeMb = Long(values, "segment_size", required: false, min: 0, max: 5 * 1024 * 1024),
             UploadBegan = TimeValue(values, "upload_began"),
             Completed = legacyCompleted,
@@ -82,7 +83,7 @@ internal static class ManifestCodec
             UploadEnded = TimeValue(values, "upload_ended"),
             FormatVersion = format,
             State = state,
-            SegmentSizeBytes = Long(values, "segment_size_bytes", required: false, min: 0, max: 5L * 1024 * 1024 * 1024),
+            SegmentSizeBytes = Long(values, "segment_size_bytes", required: false, min: 0, max: S3Limits.MaxObjectBytes),
             ChecksumAlgorithm = Optional(values, "checksum_algorithm"),
             StreamSha256 = sha?.ToLowerInvariant(),
             Notify = Optional(values, "notify"),

@@ -66,7 +66,7 @@ internal static class NotificationCodec
         {
             { Version: not 1 } => $"notification version {parsed.Version} is not supported",
             SegmentReady s when s.Index is < 1 or > KeyLayout.MaxIndex => $"segment index {s.Index} is out of range",
-            SegmentReady s when s.Offset < 0 || s.Size < 0 || s.Size > 5L * 1024 * 1024 * 1024 => $"segment {s.Index} has an impossible offset or size",
+            SegmentReady s when s.Offset < 0 || s.Size < 0 || s.Size > S3Limits.MaxObjectBytes => $"segment {s.Index} has an impossible offset or size",
             SegmentReady s when !SegmentChecksum.IsWellFormed(s.Checksum) => $"segment {s.Index} has a malformed checksum",
             SegmentReady s when s.Key != KeyLayout.SegmentKey(s.Broadcast, s.Index) => $"segment {s.Index} names key '{s.Key}' outside the layout",
             EndOfStream e when e.Segments is < 0 or > KeyLayout.MaxIndex || e.Bytes < 0 => "end-of-stream has impossible counts",

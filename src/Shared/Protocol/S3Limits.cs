@@ -1,6 +1,11 @@
 namespace S3Fanout.Shared.Protocol;
 
-/// <summary>S3's size limits, in one place (https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html).</summary>
+/// <summary>
+/// S3's size limits, in one place. One segment is one object written with a single PUT, and "with a single PUT
+/// operation, you can upload a single object up to 5 GB in size"
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html; S3's GB are 2^30 bytes). Every check of
+/// a segment size, on either side, uses these.
+/// </summary>
 internal static class S3Limits
 {
     /// <summary>The largest object one PutObject stores, and so the largest segment: 5 GiB.</summary>

@@ -1,24 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using S3Fanout.Shared;
-using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Protocol;
 
 namespace S3Fanout.Subscriber.Archive;
 
-/// <summary>What the archive subcommands share: URL parsing, the AWS connection, stdout output and formatting.</summary>
+/// <summary>What the archive subcommands share: URL parsing, stdout output and formatting.</summary>
 internal static class ArchiveCli
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        // Output for terminals and scripts, never for HTML: checksums keep their '+' and '/'.
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     public static Option<bool> JsonOption(string what) => new("--json") { Description = $"print {what} as JSON on stdout, for scripts" };
 
     public static Argument<string> BroadcastArgument(string what) => new("url") { Description = $"the broadcast {what}: s3://bucket/name" };
@@ -50,9 +40,7 @@ internal static class ArchiveCli
         return (bucket, prefix);
     }
 
-    public static AwsConnection Connect(CommonOptions common, ParseResult parse) => AwsConnection.Open(common.ToAwsSettings(parse));
-
-    public static Task WriteJsonAsync<T>(T value, CancellationToken ct) => WriteAsync(JsonSerializer.Serialize(value, JsonOptions) + "\n", ct);
+    public static Task WriteJsonAsync<T>(T value, CancellationToken ct) => WriteAsync(JsonOutput.Serialize(value) + "\n", ct);
 
     public static async Task WriteAsync(string text, CancellationToken ct)
     {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Logging;
 
 namespace S3Fanout.Subscriber.Archive;
 
@@ -11,5 +10,5 @@ internal interface IArchiveCommand
     /// <summary>Printed after the command's own --help: what it does in detail, examples and the exit codes.</summary>
     string Epilog { get; }
 
-    Task<int> RunAsync(ParseResult parse, ILoggerFactory loggers, CancellationToken ct);
+    Task<int> RunAsync(ParseResult parse, CancellationToken ct);
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Cli;
@@ -11,13 +11,13 @@ namespace S3Fanout.Subscriber.Archive;
 /// <summary><c>s3fanout-subscribe info s3://bucket/name</c>: one broadcast's manifest, readable or as JSON.</summary>
 internal sealed class InfoCommand : IArchiveCommand
 {
-    private readonly CommonOptions _common;
+    private readonly CommonOptions _common = new();
+    private readonly Option<int> _tries = CliOptions.Tries("attempts per read");
     private readonly Argument<string> _url = ArchiveCli.BroadcastArgument("to describe");
     private readonly Option<bool> _json = ArchiveCli.JsonOption("the manifest");
 
-    public InfoCommand(CommonOptions common)
+    public InfoCommand()
     {
-        _common = common;
         Command = new Command("info", Summary);
         Epilog = HelpText.Describe(
             "Show one broadcast's manifest: state, size, segments, times, stream SHA-256, checksums and notifications.",
@@ -25,6 +25,8 @@ internal sealed class InfoCommand : IArchiveCommand
             "s3fanout-subscribe info --json s3://bucket/dumps/mydb | jq -r .stream_sha256");
         Command.Arguments.Add(_url);
         Command.Options.Add(_json);
+        Command.Options.Add(_tries);
+        _common.AddTo(Command);
     }
 
     public Command Command { get; }
@@ -33,11 +35,11 @@ internal sealed class InfoCommand : IArchiveCommand
 
     private const string Summary = "Show one broadcast's manifest, readable or as JSON.";
 
-    public async Task<int> RunAsync(ParseResult parse, ILoggerFactory loggers, CancellationToken ct)
+    public async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
         var location = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url));
-        using var aws = ArchiveCli.Connect(_common, parse);
-        var store = BroadcastStore.Open(aws, loggers);
+        using var host = _common.BuildHost(parse, parse.GetValue(_tries));
+        var store = host.Services.GetRequiredService<BroadcastStore>();
         var m = await store.TryReadManifestAsync(location, ct).ConfigureAwait(false)
             ?? throw new FatalException(ExitCodes.NotFound, $"no broadcast at {location} (no {KeyLayout.ManifestName})");
         var index = await store.HasChecksumsAsync(location, ct).ConfigureAwait(false);

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Cli;
@@ -13,13 +13,14 @@ namespace S3Fanout.Subscriber.Archive;
 internal sealed class ListCommand : IArchiveCommand
 {
     private static readonly string[] Header = ["NAME", "STATE", "SIZE", "SEGMENTS", "STARTED", "ENDED"];
-    private readonly CommonOptions _common;
+    private readonly CommonOptions _common = new();
+    private readonly Option<int> _workers = CliOptions.Workers("manifests read at once");
+    private readonly Option<int> _tries = CliOptions.Tries("attempts per listing page and per manifest read");
     private readonly Argument<string> _url = new("url") { Description = "where to look: s3://bucket/ or s3://bucket/prefix/ (a key prefix, as with aws s3 ls)" };
     private readonly Option<bool> _json = ArchiveCli.JsonOption("a JSON array of broadcasts");
 
-    public ListCommand(CommonOptions common)
+    public ListCommand()
     {
-        _common = common;
         Command = new Command("ls", Summary);
         Epilog = HelpText.Describe(
             "List the broadcasts under a prefix: name, state (open, complete, aborted), size, segments, start and end time.\n"
@@ -29,6 +30,9 @@ internal sealed class ListCommand : IArchiveCommand
             "s3fanout-subscribe ls --json s3://bucket/logs/ | jq -r '.[] | select(.state == \"complete\") | .url'");
         Command.Arguments.Add(_url);
         Command.Options.Add(_json);
+        Command.Options.Add(_workers);
+        Command.Options.Add(_tries);
+        _common.AddTo(Command);
     }
 
     public Command Command { get; }
@@ -37,12 +41,12 @@ internal sealed class ListCommand : IArchiveCommand
 
     private const string Summary = "List the broadcasts under a prefix: state, size, segments, start and end (--json for scripts).";
 
-    public async Task<int> RunAsync(ParseResult parse, ILoggerFactory loggers, CancellationToken ct)
+    public async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
         var (bucket, prefix) = ArchiveCli.ParsePrefix(parse.GetRequiredValue(_url));
-        var workers = parse.GetValue(_common.Workers);
-        using var aws = ArchiveCli.Connect(_common, parse);
-        var store = BroadcastStore.Open(aws, loggers);
+        var workers = parse.GetValue(_workers);
+        using var host = _common.BuildHost(parse, parse.GetValue(_tries), workers * 2);
+        var store = host.Services.GetRequiredService<BroadcastStore>();
         var names = await store.FindAsync(bucket, prefix, ct).ConfigureAwait(false);
 
         var found = new BroadcastSummary?[names.Count];

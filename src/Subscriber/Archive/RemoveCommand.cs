@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Cli;
@@ -15,14 +15,14 @@ namespace S3Fanout.Subscriber.Archive;
 /// </summary>
 internal sealed class RemoveCommand : IArchiveCommand
 {
-    private readonly CommonOptions _common;
+    private readonly CommonOptions _common = new();
+    private readonly Option<int> _tries = CliOptions.Tries("attempts per read, listing page and batch delete");
     private readonly Argument<string> _url = ArchiveCli.BroadcastArgument("to delete");
     private readonly Option<bool> _yes = new("--yes", "-y") { Description = "delete without asking (needed when stdin is not a terminal)" };
     private readonly Option<bool> _json = ArchiveCli.JsonOption("a summary of what was deleted");
 
-    public RemoveCommand(CommonOptions common)
+    public RemoveCommand()
     {
-        _common = common;
         Command = new Command("rm", Summary);
         Epilog = HelpText.Describe(
             "Delete a broadcast: its segments, .checksums and .manifest (only those keys under NAME/; other objects\n"
@@ -34,6 +34,8 @@ internal sealed class RemoveCommand : IArchiveCommand
         Command.Arguments.Add(_url);
         Command.Options.Add(_yes);
         Command.Options.Add(_json);
+        Command.Options.Add(_tries);
+        _common.AddTo(Command);
     }
 
     public Command Command { get; }
@@ -42,7 +44,7 @@ internal sealed class RemoveCommand : IArchiveCommand
 
     private const string Summary = "Delete a broadcast's segments, .checksums and .manifest, after a confirmation or --yes.";
 
-    public async Task<int> RunAsync(ParseResult parse, ILoggerFactory loggers, CancellationToken ct)
+    public async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
         var location = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url));
         var yes = parse.GetValue(_yes);
@@ -51,8 +53,8 @@ internal sealed class RemoveCommand : IArchiveCommand
         {
             throw new UsageException($"refusing to delete {location} without confirmation: stdin is not a terminal; give --yes to delete without asking");
         }
-        using var aws = ArchiveCli.Connect(_common, parse);
-        var store = BroadcastStore.Open(aws, loggers);
+        using var host = _common.BuildHost(parse, parse.GetValue(_tries));
+        var store = host.Services.GetRequiredService<BroadcastStore>();
 
         string state;
         try

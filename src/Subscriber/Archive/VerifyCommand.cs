@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using Amazon.S3.Model;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
@@ -20,13 +21,16 @@ namespace S3Fanout.Subscriber.Archive;
 /// </summary>
 internal sealed class VerifyCommand : IArchiveCommand
 {
-    private readonly CommonOptions _common;
+    private readonly CommonOptions _common = new();
+    private readonly Option<int> _workers = CliOptions.Workers("segments fetched at once; at most n + 1 are held");
+    private readonly Option<int> _tries = CliOptions.Tries("attempts per segment (fetch then verify)");
+    private readonly Option<string?> _staging = CliOptions.Staging("hold fetched segments in files under this folder instead of memory");
+    private readonly Option<TimeSpan> _transferTimeout = CliOptions.TransferTimeout();
     private readonly Argument<string> _url = ArchiveCli.BroadcastArgument("to check");
     private readonly Option<bool> _json = ArchiveCli.JsonOption("the result object");
 
-    public VerifyCommand(CommonOptions common)
+    public VerifyCommand()
     {
-        _common = common;
         Command = new Command("verify", Summary);
         Epilog = HelpText.Describe(
             "Download a broadcast and check it without writing the data anywhere: every segment's size and CRC64/NVME\n"
@@ -39,6 +43,11 @@ internal sealed class VerifyCommand : IArchiveCommand
             "s3fanout-subscribe verify --json s3://bucket/logs/app | jq .bad_segments");
         Command.Arguments.Add(_url);
         Command.Options.Add(_json);
+        Command.Options.Add(_workers);
+        Command.Options.Add(_tries);
+        Command.Options.Add(_staging);
+        Command.Options.Add(_transferTimeout);
+        _common.AddTo(Command);
     }
 
     public Command Command { get; }
@@ -47,12 +56,15 @@ internal sealed class VerifyCommand : IArchiveCommand
 
     private const string Summary = "Download and check every segment, the size and the stream SHA-256, writing nothing; names every bad segment.";
 
-    public async Task<int> RunAsync(ParseResult parse, ILoggerFactory loggers, CancellationToken ct)
+    public async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
         var location = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url));
-        var logger = loggers.CreateLogger("s3fanout-subscribe verify");
-        using var aws = ArchiveCli.Connect(_common, parse);
-        var store = new ManifestStore(BroadcastStore.Open(aws, loggers), location);
+        using var host = _common.BuildHost(parse, parse.GetValue(_tries), parse.GetValue(_workers) * 2);
+        var services = host.Services;
+        var aws = services.GetRequiredService<AwsConnection>();
+        var loggers = services.GetRequiredService<ILoggerFactory>();
+        var time = services.GetRequiredService<TimeProvider>();
+        var store = new ManifestStore(services.GetRequiredService<BroadcastStore>(), location);
         Manifest manifest;
         IReadOnlyList<SegmentInfo>? index;
         try
@@ -72,7 +84,7 @@ internal sealed class VerifyCommand : IArchiveCommand
         {
             problems.Add($"{KeyLayout.ChecksumsName} lists {index.Count} segments, the manifest {manifest.NumSegments}");
         }
-        using var tracker = new BroadcastTracker(location, TimeProvider.System, loggers.CreateLogger<BroadcastTracker>());
+        using var tracker = new BroadcastTracker(location, time, loggers.CreateLogger<BroadcastTracker>());
         tracker.ApplyManifest(manifest);
         if (index is not null)
         {
@@ -81,11 +93,13 @@ internal sealed class VerifyCommand : IArchiveCommand
         var options = new SubscriberOptions
         {
             Location = location,
-            Workers = parse.GetValue(_common.Workers),
-            Tries = parse.GetValue(_common.Tries),
-            StagingPath = parse.GetValue(_common.Staging),
+            Workers = parse.GetValue(_workers),
+            Tries = parse.GetValue(_tries),
+            StagingPath = parse.GetValue(_staging),
+            RequestTimeout = parse.GetValue(_common.RequestTimeout),
+            TransferIdleTimeout = parse.GetValue(_transferTimeout),
         };
-        var reader = new BroadcastReader(aws.S3, tracker, store, options, notificationsExpected: false, loggers, TimeProvider.System, FailurePolicy.RecordAndContinue);
+        var reader = new BroadcastReader(aws.S3, tracker, store, options, notificationsExpected: false, loggers, time, FailurePolicy.RecordAndContinue);
         var totals = await reader.ReadStoredAsync(manifest.NumSegments, NullSink.Instance, ct).ConfigureAwait(false);
 
         var bad = totals.Bad.ToList();
@@ -154,7 +168,7 @@ internal sealed class VerifyCommand : IArchiveCommand
         if (totals.Failed.Count > 0)
         {
             throw new FatalException(ExitCodes.Transfer,
-                $"{location}: segment{(totals.Failed.Count == 1 ? "" : "s")} {ArchiveCli.Ranges(totals.Failed.Select(f => f.Index))} could not be fetched in {parse.GetValue(_common.Tries)} attempts; the rest verified");
+                $"{location}: segment{(totals.Failed.Count == 1 ? "" : "s")} {ArchiveCli.Ranges(totals.Failed.Select(f => f.Index))} could not be fetched in {parse.GetValue(_tries)} attempts; the rest verified");
         }
         if (!complete)
         {

@@ -1,6 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Cli;
@@ -11,7 +10,7 @@ namespace S3Fanout.Subscriber.Fleet;
 /// <summary><c>s3fanout-subscribe cleanup-queues s3://bucket</c>: deletes the queues that killed subscribers left behind.</summary>
 internal sealed class CleanupQueuesCommand
 {
-    private readonly CommonOptions _common;
+    private readonly CommonOptions _common = new();
     private readonly Argument<string> _bucket = new("bucket") { Description = "the channel's bucket: s3://bucket" };
     private readonly Option<TimeSpan> _olderThan = new("--older-than")
     {
@@ -21,11 +20,10 @@ internal sealed class CleanupQueuesCommand
         HelpName = "DURATION",
     };
     private readonly Option<bool> _dryRun = new("--dry-run") { Description = "only list what would be deleted" };
-    private readonly Option<bool> _json = new("--json") { Description = "print the result as JSON" };
+    private readonly Option<bool> _json = new("--json") { Description = "print the result as JSON on stdout, for scripts" };
 
-    public CleanupQueuesCommand(CommonOptions common)
+    public CleanupQueuesCommand()
     {
-        _common = common;
         _olderThan.Validators.Add(r =>
         {
             if (r.GetValue(_olderThan) < QueueTags.AliveInterval * 2)
@@ -37,11 +35,12 @@ internal sealed class CleanupQueuesCommand
         {
             _bucket, _olderThan, _dryRun, _json,
         };
+        _common.AddTo(Command);
     }
 
     public Command Command { get; }
 
-    public async Task<int> RunAsync(ParseResult parse, ILoggerFactory loggers, CancellationToken ct)
+    public async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
         var text = parse.GetRequiredValue(_bucket);
         var bucket = text.StartsWith("s3://", StringComparison.Ordinal) ? text["s3://".Length..].TrimEnd('/') : text;
@@ -49,7 +48,8 @@ internal sealed class CleanupQueuesCommand
         {
             throw new UsageException(bucket.Contains('/', StringComparison.Ordinal) ? $"'{text}' names a prefix; give the bucket only: s3://bucket" : error);
         }
-        using var aws = AwsConnection.Open(_common.ToAwsSettings(parse));
+        using var host = _common.BuildHost(parse);
+        var aws = host.Services.GetRequiredService<AwsConnection>();
         IReadOnlyList<OrphanQueue> swept;
         try
         {
@@ -61,7 +61,7 @@ internal sealed class CleanupQueuesCommand
         }
         if (parse.GetValue(_json))
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(swept));
+            Console.Out.WriteLine(JsonOutput.Serialize(swept));
             return ExitCodes.Ok;
         }
         foreach (var q in swept)

@@ -1,24 +1,11 @@
-using Microsoft.Extensions.Logging;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Aws.Sns;
 
 namespace S3Fanout.Subscriber.Fleet;
 
-/// <summary>The service's AWS clients, opened once from the validated settings.</summary>
-internal sealed class FleetAws(AwsConnection connection, SnsClient sns) : IDisposable
+/// <summary>The service's AWS clients, as the host (S3FanoutHost) built them; the host owns and disposes them.</summary>
+internal sealed class FleetAws(AwsConnection connection, SnsClient sns)
 {
     public AwsConnection Connection { get; } = connection;
     public SnsClient Sns { get; } = sns;
-
-    public static FleetAws Open(AwsSettings settings, ILoggerFactory loggers)
-    {
-        var connection = AwsConnection.Open(settings);
-        return new FleetAws(connection, connection.CreateSns(loggers));
-    }
-
-    public void Dispose()
-    {
-        Sns.Dispose();
-        Connection.Dispose();
-    }
 }

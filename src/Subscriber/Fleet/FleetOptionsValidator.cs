@@ -1,10 +1,13 @@
 using Microsoft.Extensions.Options;
+using S3Fanout.Shared.Cli;
 
 namespace S3Fanout.Subscriber.Fleet;
 
 /// <summary>Checks the whole configuration at start; each failure names the setting and what must hold.</summary>
 internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
 {
+    private static readonly ValueRange MaxConcurrentBroadcasts = new(1, 64);
+
     public ValidateOptionsResult Validate(string? name, FleetOptions options)
     {
         var errors = new List<string>();
@@ -13,9 +16,9 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
         {
             errors.Add($"{s}:Channels is empty; configure at least one channel (Url and Sink)");
         }
-        Range(errors, $"{s}:MaxConcurrentBroadcasts", options.MaxConcurrentBroadcasts, 1, 64);
-        Range(errors, $"{s}:Workers", options.Workers, 1, 64);
-        Range(errors, $"{s}:Tries", options.Tries, 1, 100);
+        Range(errors, $"{s}:MaxConcurrentBroadcasts", options.MaxConcurrentBroadcasts, MaxConcurrentBroadcasts);
+        Range(errors, $"{s}:Workers", options.Workers, OptionLimits.Workers);
+        Range(errors, $"{s}:Tries", options.Tries, OptionLimits.Tries);
         if (string.IsNullOrWhiteSpace(options.StateDirectory))
         {
             errors.Add($"{s}:StateDirectory is empty");
@@ -83,11 +86,11 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
         }
     }
 
-    private static void Range(List<string> errors, string key, int value, int min, int max)
+    private static void Range(List<string> errors, string key, int value, ValueRange range)
     {
-        if (value < min || value > max)
+        if (!range.Contains(value))
         {
-            errors.Add($"{key} must be {min}-{max}, got {value}");
+            errors.Add($"{key} must be {range}, got {value}");
         }
     }
 }

@@ -1,13 +1,13 @@
-using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using S3Fanout.Shared.Cli;
 
 namespace S3Fanout.Subscriber.Fleet;
 
 /// <summary>
 /// Rewrites <see cref="FleetOptions.HealthFile"/> every few seconds: <c>status</c> is <c>ok</c>, <c>failing</c> (the
-/// notification queue is gone) or <c>stopped</c>, with counts and <c>updatedAt</c>. A monitor treats a file older than
+/// notification queue is gone) or <c>stopped</c>, with counts and <c>updated_at</c>. A monitor treats a file older than
 /// a minute as a dead service. Written atomically (temp file and rename).
 /// </summary>
 internal sealed class HealthFileWriter(MirrorCoordinator coordinator, FleetStatus status, IOptions<FleetOptions> options, ILogger<HealthFileWriter> logger) : BackgroundService
@@ -38,17 +38,8 @@ internal sealed class HealthFileWriter(MirrorCoordinator coordinator, FleetStatu
     private void Write(string path, string state)
     {
         var health = coordinator.Health();
-        var json = JsonSerializer.Serialize(new
-        {
-            status = state,
-            updatedAt = DateTimeOffset.UtcNow,
-            pid = Environment.ProcessId,
-            health.Active,
-            health.Queued,
-            health.Mirrored,
-            health.Failed,
-            health.LastError,
-        });
+        var json = JsonOutput.Serialize(new HealthReport(state, DateTimeOffset.UtcNow, Environment.ProcessId,
+            health.Active, health.Queued, health.Mirrored, health.Failed, health.LastError));
         try
         {
             var temp = path + ".tmp";
@@ -60,4 +51,7 @@ internal sealed class HealthFileWriter(MirrorCoordinator coordinator, FleetStatu
             logger.LogWarning("Cannot write the health file {Path}: {Error}", path, e.Message);
         }
     }
+
+    /// <summary>The health file's content, written with the project's JSON convention (snake_case).</summary>
+    private sealed record HealthReport(string Status, DateTimeOffset UpdatedAt, int Pid, int Active, int Queued, int Mirrored, int Failed, string? LastError);
 }

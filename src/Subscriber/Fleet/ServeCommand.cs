@@ -2,12 +2,10 @@ using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using S3Fanout.Shared;
-using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Aws.Sns;
 using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Telemetry;
 using OpenTelemetry.Exporter;
@@ -23,23 +21,27 @@ namespace S3Fanout.Subscriber.Fleet;
 /// </summary>
 internal sealed class ServeCommand
 {
-    private readonly CommonOptions _common;
+    private readonly CommonOptions _common = new();
     private readonly Option<string?> _config = new("--config", "-c") { Description = "JSON configuration file (see deploy/subscriber.json)", HelpName = "FILE" };
     private readonly Option<string[]> _set = new("--set") { Description = "override one setting, e.g. --set S3Fanout:MaxConcurrentBroadcasts=4", HelpName = "KEY=VALUE", AllowMultipleArgumentsPerToken = false };
-    private readonly Option<bool> _jsonLogs = new("--json-logs") { Description = "log as JSON lines (for log collectors)" };
+    // Per-broadcast settings of the service live in its configuration; a command-line value would be ignored.
+    private readonly Option<string> _workers = CliOptions.Refused("-n", "--workers",
+        $"serve takes its segments fetched at once per broadcast from the setting {FleetOptions.Section}:Workers (--set {FleetOptions.Section}:Workers=N)");
+    private readonly Option<string> _tries = CliOptions.Refused("-t", "--tries",
+        $"serve takes its attempts per segment from the setting {FleetOptions.Section}:Tries (--set {FleetOptions.Section}:Tries=N)");
 
-    public ServeCommand(CommonOptions common)
+    public ServeCommand()
     {
-        _common = common;
         Command = new Command("serve", "Mirror every broadcast of the configured channels into local sinks, until stopped (SIGTERM).")
         {
-            _config, _set, _jsonLogs,
+            _config, _set, _workers, _tries,
         };
+        _common.AddTo(Command);
     }
 
     public Command Command { get; }
 
-    public async Task<int> RunAsync(ParseResult parse, ILoggerFactory cliLoggers, CancellationToken ct)
+    public async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
         var configuration = BuildConfiguration(parse);
         var options = new FleetOptions();
@@ -51,41 +53,35 @@ internal sealed class ServeCommand
         {
             throw new UsageException($"invalid configuration: {e.Message}");
         }
+        // Checked once, before the host is built: a bad setting is one line and exit 2, and nothing has started.
         var validation = new FleetOptionsValidator().Validate(null, options);
         if (validation.Failed)
         {
             throw new UsageException($"invalid configuration: {validation.Failures.First()}");
         }
 
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddConfiguration(configuration);
-        ConfigureLogging(builder, parse.GetValue(_jsonLogs), parse.GetValue(_common.Verbose));
-        builder.Services.AddOptions<FleetOptions>().Bind(configuration.GetSection(FleetOptions.Section)).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<FleetOptions>, FleetOptionsValidator>();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
-
-        var cliSettings = _common.ToAwsSettings(parse);
-        var settings = cliSettings with
+        var cli = _common.ToAwsSettings(parse, options.Tries, options.Workers * options.MaxConcurrentBroadcasts * 2);
+        var settings = cli with
         {
-            EndpointUrl = options.EndpointUrl is { } endpoint ? new Uri(endpoint) : cliSettings.EndpointUrl,
-            Region = options.Region ?? parse.GetValue(_common.Region),
-            Tries = options.Tries,
-            MaxConnections = options.Workers * options.MaxConcurrentBroadcasts * 2,
+            EndpointUrl = options.EndpointUrl is { } endpoint ? new Uri(endpoint) : cli.EndpointUrl,
+            Region = options.Region ?? cli.Region,
         };
-        using var aws = FleetAws.Open(settings, cliLoggers);
-        var status = new FleetStatus();
-        builder.Services.AddSingleton(aws);
-        builder.Services.AddSingleton(sp => BroadcastStore.Open(aws.Connection, sp.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddSingleton(status);
-        builder.Services.AddSingleton(new StateStore(options.StateDirectory));
-        builder.Services.AddSingleton<IMirrorJobFactory, MirrorJobFactory>();
-        builder.Services.AddSingleton<MirrorCoordinator>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<MirrorCoordinator>());
-        builder.Services.AddHostedService<NotificationListener>();
-        builder.Services.AddHostedService<HealthFileWriter>();
+        var builder = S3FanoutHost.CreateBuilder(settings, _common.ToLogSettings(parse, service: true));
+        builder.Configuration.AddConfiguration(configuration);
+        var services = builder.Services;
+        services.AddSingleton(Options.Create(options));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+        services.AddSingleton(s => new FleetAws(s.GetRequiredService<AwsConnection>(), s.GetRequiredService<SnsClient>()));
+        services.AddSingleton<FleetStatus>();
+        services.AddSingleton(new StateStore(options.StateDirectory));
+        services.AddSingleton<IMirrorJobFactory, MirrorJobFactory>();
+        services.AddSingleton<MirrorCoordinator>();
+        services.AddHostedService(s => s.GetRequiredService<MirrorCoordinator>());
+        services.AddHostedService<NotificationListener>();
+        services.AddHostedService<HealthFileWriter>();
         if (options.OtlpEndpoint is { } otlp)
         {
-            builder.Services.AddOpenTelemetry()
+            services.AddOpenTelemetry()
                 .ConfigureResource(r => r.AddService("s3fanout-subscribe", serviceInstanceId: $"{Environment.MachineName}/{Environment.ProcessId}"))
                 .WithMetrics(metrics => metrics
                     .AddMeter(S3FanoutMetrics.MeterName)
@@ -98,6 +94,8 @@ internal sealed class ServeCommand
         }
 
         using var host = builder.Build();
+        var status = host.Services.GetRequiredService<FleetStatus>();
+        // RunAsync disposes the host (and with it the clients) once the hosted services have stopped.
         await host.RunAsync(ct).ConfigureAwait(false);
         if (status.Failure is { } failure)
         {
@@ -138,29 +136,5 @@ internal sealed class ServeCommand
         {
             throw new UsageException($"cannot read the configuration: {AwsErrors.Describe(e)}");
         }
-    }
-
-    private static void ConfigureLogging(HostApplicationBuilder builder, bool json, bool verbose)
-    {
-        builder.Logging.ClearProviders();
-        if (json)
-        {
-            builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
-        }
-        else
-        {
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                o.UseUtcTimestamp = true;
-            });
-        }
-        // stdout may carry a broadcast (stdout sink): every log line goes to stderr.
-        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("S3Fanout.Subscriber.Writing.OrderedWriter", verbose ? LogLevel.Information : LogLevel.Warning);
-        builder.Logging.AddFilter("S3Fanout.Subscriber.Fetching", verbose ? LogLevel.Information : LogLevel.Warning);
     }
 }

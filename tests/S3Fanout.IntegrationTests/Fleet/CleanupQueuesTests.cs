@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Amazon.SQS.Model;
 using S3Fanout.IntegrationTests.Scenarios;
 using S3Fanout.TestSupport;
@@ -24,6 +25,18 @@ public sealed class CleanupQueuesTests(EmulatorFixture emulator)
         await dryRun.EnsureExitCodeAsync(TimeSpan.FromSeconds(60), 0);
         Assert.Contains("would delete", dryRun.StdoutText, StringComparison.Ordinal);
         Assert.Equal(3, (await new ScenarioKit(emulator).ListSubscriberQueuesAsync(bucket)).Count);
+
+        // --json: the project's JSON convention, snake_case names.
+        await using var json = ProcessRunner.StartSubscriber(["cleanup-queues", "--dry-run", "--json", "--older-than", "1h", $"s3://{bucket}"], new ProcessOptions { Environment = emulator.ChildEnvironment });
+        await json.EnsureExitCodeAsync(TimeSpan.FromSeconds(60), 0);
+        using (var doc = JsonDocument.Parse(json.StdoutText))
+        {
+            var queue = Assert.Single(doc.RootElement.EnumerateArray());
+            Assert.EndsWith(dead, queue.GetProperty("queue_url").GetString(), StringComparison.Ordinal);
+            Assert.Equal(now - 7200, queue.GetProperty("last_alive").GetDateTimeOffset().ToUnixTimeSeconds());
+            Assert.False(queue.GetProperty("deleted").GetBoolean());
+            Assert.Equal(["deleted", "host", "last_alive", "pid", "queue_url"], queue.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        }
 
         await using var run = ProcessRunner.StartSubscriber(["cleanup-queues", "--older-than", "1h", $"s3://{bucket}"], new ProcessOptions { Environment = emulator.ChildEnvironment });
         await run.EnsureExitCodeAsync(TimeSpan.FromSeconds(60), 0);

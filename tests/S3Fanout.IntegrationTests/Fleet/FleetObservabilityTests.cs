@@ -56,22 +56,27 @@ public sealed class FleetObservabilityTests(EmulatorFixture emulator) : IDisposa
 
         var ok = await Poll.ForValueAsync(() =>
         {
-            var text = File.Exists(health) ? File.ReadAllText(health) : null;
-            return Task.FromResult(text is not null && text.Contains("\"status\":\"ok\"", StringComparison.Ordinal) && text.Contains("\"Mirrored\":1", StringComparison.Ordinal) ? text : null);
+            var report = ReadHealth(health);
+            return Task.FromResult(report is not null && report["status"].GetString() == "ok" && report["mirrored"].GetInt32() == 1 ? report : null);
         }, TimeSpan.FromSeconds(60), "the health file to report one mirrored broadcast");
-        using (var doc = JsonDocument.Parse(ok))
-        {
-            Assert.True(DateTimeOffset.UtcNow - doc.RootElement.GetProperty("updatedAt").GetDateTimeOffset() < TimeSpan.FromSeconds(30));
-        }
+        // The project's JSON convention: snake_case names.
+        Assert.Equal(["active", "failed", "last_error", "mirrored", "pid", "queued", "status", "updated_at"], ok.Keys.Order(StringComparer.Ordinal));
+        Assert.True(DateTimeOffset.UtcNow - ok["updated_at"].GetDateTimeOffset() < TimeSpan.FromSeconds(30));
+        Assert.Equal(0, ok["failed"].GetInt32());
+        Assert.Equal(JsonValueKind.Null, ok["last_error"].ValueKind);
 
         await Poll.UntilAsync(() => posts.Any(p => p.Path == "/v1/metrics" && Encoding.UTF8.GetString(p.Body).Contains("s3fanout.bytes", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(60), "an OTLP export carrying s3fanout.bytes");
 
         await FleetKit.StopAsync(service);
-        Assert.Contains("\"status\":\"stopped\"", await File.ReadAllTextAsync(health), StringComparison.Ordinal);
+        Assert.Equal("stopped", ReadHealth(health)?["status"].GetString());
         collector.Stop();
         await receiving;
     }
+
+    /// <summary>The health file's object, or null while it does not exist yet (it is replaced by a rename, never half written).</summary>
+    private static Dictionary<string, JsonElement>? ReadHealth(string path) =>
+        File.Exists(path) ? JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(path)) : null;
 
     public void Dispose() => _fleet.Dispose();
 }

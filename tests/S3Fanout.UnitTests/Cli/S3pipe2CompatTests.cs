@@ -12,6 +12,7 @@ public sealed class S3pipe2CompatTests
     [InlineData("--verbose -n 4 to bucket/path", "to", "--verbose -n 4 bucket/path")]
     [InlineData("from bucket/path", "from", "bucket/path")]
     [InlineData("-t 3 from bucket/path -o out.bin", "from", "-t 3 bucket/path -o out.bin")]
+    [InlineData("--json-logs from bucket/path", "from", "--json-logs bucket/path")]
     public void WhenTheDirectionWordComesBeforeThePath_ItIsDropped(string args, string verb, string expected) =>
         Assert.Equal(Split(expected), S3pipe2Compat.DropVerb(Split(args), verb));
 

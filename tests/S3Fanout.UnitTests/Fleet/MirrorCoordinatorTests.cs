@@ -25,7 +25,7 @@ public sealed class MirrorCoordinatorTests : IDisposable
     private readonly FakeLogger<MirrorCoordinator> _log = new();
     private readonly StateStore _states;
     private readonly FakeMirrorJobs _jobs;
-    private readonly FleetAws _aws;
+    private readonly AwsConnection _aws;
     private readonly MirrorCoordinator _coordinator;
     private readonly CancellationTokenSource _stop = new();
 
@@ -34,7 +34,7 @@ public sealed class MirrorCoordinatorTests : IDisposable
         _states = new StateStore(_stateDir.FullName);
         _jobs = new FakeMirrorJobs(_states, _time);
         // Catch-up is the only user of the store, and these tests never start it: the endpoint is never called.
-        _aws = FleetAws.Open(new AwsSettings { EndpointUrl = new Uri("http://127.0.0.1:9"), Region = "us-east-1", AccessKey = "test", SecretKey = "test" }, NullLoggerFactory.Instance);
+        _aws = AwsConnection.Open(new AwsSettings { EndpointUrl = new Uri("http://127.0.0.1:9"), Region = "us-east-1", AccessKey = "test", SecretKey = "test" });
         var options = new FleetOptions
         {
             StateDirectory = _stateDir.FullName,
@@ -45,7 +45,7 @@ public sealed class MirrorCoordinatorTests : IDisposable
                 new ChannelOptions { Url = $"s3://{Bucket}/other/", Sink = new SinkOptions { Type = "command", Command = "cat" } },
             ],
         };
-        _coordinator = new MirrorCoordinator(BroadcastStore.Open(_aws.Connection, NullLoggerFactory.Instance), _jobs, _states, Options.Create(options), _log);
+        _coordinator = new MirrorCoordinator(BroadcastStore.Open(_aws, NullLoggerFactory.Instance), _jobs, _states, Options.Create(options), _log);
     }
 
     private BroadcastBegan Begin(string name, DateTimeOffset? sentAt = null) =>

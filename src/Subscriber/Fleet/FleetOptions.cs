@@ -30,6 +30,12 @@ internal sealed class FleetOptions
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The limit of one attempt of a call without a streamed body (a manifest read, a listing).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A segment download that moves no byte for this long is abandoned and fetched again.</summary>
+    public TimeSpan TransferTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long SIGTERM waits for broadcasts in flight to checkpoint and the queue to be deleted.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -27,6 +27,10 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
         {
             errors.Add($"{s}:LookBack must not be negative, got {options.LookBack}");
         }
+        if (options.RequestTimeout < TimeSpan.FromMilliseconds(100) || options.TransferTimeout < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add($"{s}:RequestTimeout and {s}:TransferTimeout must be at least 100ms");
+        }
         if (options.StallTimeout < TimeSpan.FromSeconds(1) || options.PollInterval < TimeSpan.FromMilliseconds(100) || options.ShutdownTimeout < TimeSpan.FromSeconds(1))
         {
             errors.Add($"{s}:StallTimeout and {s}:ShutdownTimeout must be at least 1s, {s}:PollInterval at least 100ms");

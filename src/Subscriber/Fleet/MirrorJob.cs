@@ -60,6 +60,8 @@ internal sealed class MirrorJob(
                 Tries = options.Tries,
                 StallTimeout = options.StallTimeout,
                 PollInterval = options.PollInterval,
+                RequestTimeout = options.RequestTimeout,
+                TransferIdleTimeout = options.TransferTimeout,
                 Wait = options.StallTimeout,
             };
             var follower = new BroadcastReader(aws.Connection.S3, tracker, manifests, subscriberOptions, notificationsExpected: true, loggers, TimeProvider.System);

@@ -9,6 +9,19 @@ namespace S3Fanout.Subscriber.Archive;
 /// <summary>What the archive subcommands share: URL parsing, stdout output and formatting.</summary>
 internal static class ArchiveCli
 {
+    /// <summary>An archive subcommand with its URL argument, its own options and the common AWS options.</summary>
+    internal static Command Define(string name, string summary, CommonOptions common, Argument<string> url, params Option[] options)
+    {
+        var command = new Command(name, summary);
+        command.Arguments.Add(url);
+        foreach (var option in options)
+        {
+            command.Options.Add(option);
+        }
+        common.AddTo(command);
+        return command;
+    }
+
     public static Option<bool> JsonOption(string what) => new("--json") { Description = $"print {what} as JSON on stdout, for scripts" };
 
     public static Argument<string> BroadcastArgument(string what) => new("url") { Description = $"the broadcast {what}: s3://bucket/name" };

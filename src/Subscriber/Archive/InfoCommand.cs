@@ -9,36 +9,27 @@ using S3Fanout.Shared.Protocol;
 namespace S3Fanout.Subscriber.Archive;
 
 /// <summary><c>s3fanout-subscribe info s3://bucket/name</c>: one broadcast's manifest, readable or as JSON.</summary>
-internal sealed class InfoCommand : IArchiveCommand
+internal sealed class InfoCommand : ArchiveCommand
 {
-    private readonly CommonOptions _common = new();
     private readonly Option<int> _tries = CliOptions.Tries("attempts per read");
     private readonly Argument<string> _url = ArchiveCli.BroadcastArgument("to describe");
     private readonly Option<bool> _json = ArchiveCli.JsonOption("the manifest");
 
     public InfoCommand()
     {
-        Command = new Command("info", Summary);
         Epilog = HelpText.Describe(
             "Show one broadcast's manifest: state, size, segments, times, stream SHA-256, checksums and notifications.",
             "s3fanout-subscribe info s3://bucket/backups/etc.tar",
             "s3fanout-subscribe info --json s3://bucket/dumps/mydb | jq -r .stream_sha256");
-        Command.Arguments.Add(_url);
-        Command.Options.Add(_json);
-        Command.Options.Add(_tries);
-        _common.AddTo(Command);
+        Command = ArchiveCli.Define("info", Summary, Common, _url, _json, _tries);
     }
-
-    public Command Command { get; }
-
-    public string Epilog { get; }
 
     private const string Summary = "Show one broadcast's manifest, readable or as JSON.";
 
-    public async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
+    public override async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
         var location = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url));
-        using var host = _common.BuildHost(parse, parse.GetValue(_tries));
+        using var host = Common.BuildHost(parse, parse.GetValue(_tries));
         var store = host.Services.GetRequiredService<BroadcastStore>();
         var m = await store.TryReadManifestAsync(location, ct).ConfigureAwait(false)
             ?? throw new FatalException(ExitCodes.NotFound, $"no broadcast at {location} (no {KeyLayout.ManifestName})");

@@ -10,10 +10,9 @@ using S3Fanout.Shared.Protocol;
 namespace S3Fanout.Subscriber.Archive;
 
 /// <summary><c>s3fanout-subscribe ls s3://bucket/prefix/</c>: the broadcasts under a prefix, as a table or JSON.</summary>
-internal sealed class ListCommand : IArchiveCommand
+internal sealed class ListCommand : ArchiveCommand
 {
     private static readonly string[] Header = ["NAME", "STATE", "SIZE", "SEGMENTS", "STARTED", "ENDED"];
-    private readonly CommonOptions _common = new();
     private readonly Option<int> _workers = CliOptions.Workers("manifests read at once");
     private readonly Option<int> _tries = CliOptions.Tries("attempts per listing page and per manifest read");
     private readonly Argument<string> _url = new("url") { Description = "where to look: s3://bucket/ or s3://bucket/prefix/ (a key prefix, as with aws s3 ls)" };
@@ -21,31 +20,22 @@ internal sealed class ListCommand : IArchiveCommand
 
     public ListCommand()
     {
-        Command = new Command("ls", Summary);
         Epilog = HelpText.Describe(
             "List the broadcasts under a prefix: name, state (open, complete, aborted), size, segments, start and end time.\n"
             + "A broadcast is a key prefix holding a .manifest; its manifest is read for the rest (-n at once).",
             "s3fanout-subscribe ls s3://bucket/",
             "s3fanout-subscribe ls s3://bucket/backups/",
             "s3fanout-subscribe ls --json s3://bucket/logs/ | jq -r '.[] | select(.state == \"complete\") | .url'");
-        Command.Arguments.Add(_url);
-        Command.Options.Add(_json);
-        Command.Options.Add(_workers);
-        Command.Options.Add(_tries);
-        _common.AddTo(Command);
+        Command = ArchiveCli.Define("ls", Summary, Common, _url, _json, _workers, _tries);
     }
-
-    public Command Command { get; }
-
-    public string Epilog { get; }
 
     private const string Summary = "List the broadcasts under a prefix: state, size, segments, start and end (--json for scripts).";
 
-    public async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
+    public override async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
         var (bucket, prefix) = ArchiveCli.ParsePrefix(parse.GetRequiredValue(_url));
         var workers = parse.GetValue(_workers);
-        using var host = _common.BuildHost(parse, parse.GetValue(_tries), workers * 2);
+        using var host = Common.BuildHost(parse, parse.GetValue(_tries), workers * 2);
         var store = host.Services.GetRequiredService<BroadcastStore>();
         var names = await store.FindAsync(bucket, prefix, ct).ConfigureAwait(false);
 

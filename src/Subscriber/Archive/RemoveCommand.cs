@@ -13,9 +13,8 @@ namespace S3Fanout.Subscriber.Archive;
 /// <c>.manifest</c> (so an interrupted rm leaves a broadcast that ls still shows and rm can finish), after a
 /// confirmation on the terminal or <c>--yes</c>. Only keys under <c>name/</c> that belong to the layout are touched.
 /// </summary>
-internal sealed class RemoveCommand : IArchiveCommand
+internal sealed class RemoveCommand : ArchiveCommand
 {
-    private readonly CommonOptions _common = new();
     private readonly Option<int> _tries = CliOptions.Tries("attempts per read, listing page and batch delete");
     private readonly Argument<string> _url = ArchiveCli.BroadcastArgument("to delete");
     private readonly Option<bool> _yes = new("--yes", "-y") { Description = "delete without asking (needed when stdin is not a terminal)" };
@@ -23,7 +22,6 @@ internal sealed class RemoveCommand : IArchiveCommand
 
     public RemoveCommand()
     {
-        Command = new Command("rm", Summary);
         Epilog = HelpText.Describe(
             "Delete a broadcast: its segments, .checksums and .manifest (only those keys under NAME/; other objects\n"
             + "there are left and listed). Asks on the terminal first; without a terminal it refuses (exit 2) unless\n"
@@ -31,20 +29,12 @@ internal sealed class RemoveCommand : IArchiveCommand
             "s3fanout-subscribe rm s3://bucket/backups/etc.tar",
             "s3fanout-subscribe rm --yes s3://bucket/logs/app",
             "s3fanout-subscribe ls --json s3://bucket/tmp/ | jq -r '.[].url' | xargs -n1 s3fanout-subscribe rm --yes");
-        Command.Arguments.Add(_url);
-        Command.Options.Add(_yes);
-        Command.Options.Add(_json);
-        Command.Options.Add(_tries);
-        _common.AddTo(Command);
+        Command = ArchiveCli.Define("rm", Summary, Common, _url, _yes, _json, _tries);
     }
-
-    public Command Command { get; }
-
-    public string Epilog { get; }
 
     private const string Summary = "Delete a broadcast's segments, .checksums and .manifest, after a confirmation or --yes.";
 
-    public async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
+    public override async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
         var location = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url));
         var yes = parse.GetValue(_yes);
@@ -53,7 +43,7 @@ internal sealed class RemoveCommand : IArchiveCommand
         {
             throw new UsageException($"refusing to delete {location} without confirmation: stdin is not a terminal; give --yes to delete without asking");
         }
-        using var host = _common.BuildHost(parse, parse.GetValue(_tries));
+        using var host = Common.BuildHost(parse, parse.GetValue(_tries));
         var store = host.Services.GetRequiredService<BroadcastStore>();
 
         string state;

@@ -19,9 +19,8 @@ namespace S3Fanout.Subscriber.Archive;
 /// <c>s3fanout-subscribe verify s3://bucket/name</c>: downloads every segment and checks it, the total size and the
 /// stream SHA-256, without writing the data anywhere. Names every bad segment; exit 0 only when all of it matches.
 /// </summary>
-internal sealed class VerifyCommand : IArchiveCommand
+internal sealed class VerifyCommand : ArchiveCommand
 {
-    private readonly CommonOptions _common = new();
     private readonly Option<int> _workers = CliOptions.Workers("segments fetched at once; at most n + 1 are held");
     private readonly Option<int> _tries = CliOptions.Tries("attempts per segment (fetch then verify)");
     private readonly Option<string?> _staging = CliOptions.Staging("hold fetched segments in files under this folder instead of memory");
@@ -31,7 +30,6 @@ internal sealed class VerifyCommand : IArchiveCommand
 
     public VerifyCommand()
     {
-        Command = new Command("verify", Summary);
         Epilog = HelpText.Describe(
             "Download a broadcast and check it without writing the data anywhere: every segment's size and CRC64/NVME\n"
             + "(against .checksums, else the object metadata; s3pipe2 archives: the ETag MD5), the total size and the\n"
@@ -41,25 +39,15 @@ internal sealed class VerifyCommand : IArchiveCommand
             "s3fanout-subscribe verify s3://bucket/backups/etc.tar",
             "s3fanout-subscribe verify -n 16 s3://bucket/dumps/mydb && echo intact",
             "s3fanout-subscribe verify --json s3://bucket/logs/app | jq .bad_segments");
-        Command.Arguments.Add(_url);
-        Command.Options.Add(_json);
-        Command.Options.Add(_workers);
-        Command.Options.Add(_tries);
-        Command.Options.Add(_staging);
-        Command.Options.Add(_transferTimeout);
-        _common.AddTo(Command);
+        Command = ArchiveCli.Define("verify", Summary, Common, _url, _json, _workers, _tries, _staging, _transferTimeout);
     }
-
-    public Command Command { get; }
-
-    public string Epilog { get; }
 
     private const string Summary = "Download and check every segment, the size and the stream SHA-256, writing nothing; names every bad segment.";
 
-    public async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
+    public override async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
         var location = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url));
-        using var host = _common.BuildHost(parse, parse.GetValue(_tries), parse.GetValue(_workers) * 2);
+        using var host = Common.BuildHost(parse, parse.GetValue(_tries), parse.GetValue(_workers) * 2);
         var services = host.Services;
         var aws = services.GetRequiredService<AwsConnection>();
         var loggers = services.GetRequiredService<ILoggerFactory>();
@@ -96,7 +84,7 @@ internal sealed class VerifyCommand : IArchiveCommand
             Workers = parse.GetValue(_workers),
             Tries = parse.GetValue(_tries),
             StagingPath = parse.GetValue(_staging),
-            RequestTimeout = parse.GetValue(_common.RequestTimeout),
+            RequestTimeout = parse.GetValue(Common.RequestTimeout),
             TransferIdleTimeout = parse.GetValue(_transferTimeout),
         };
         var reader = new BroadcastReader(aws.S3, tracker, store, options, notificationsExpected: false, loggers, time, FailurePolicy.RecordAndContinue);

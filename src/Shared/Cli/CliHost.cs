@@ -26,6 +26,12 @@ internal static class CliHost
             await Console.Error.WriteLineAsync($"{name}: {FirstError(parse)} (see {CommandPath(parse)} --help)").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
+        if (RootOptionBeforeSubcommand(parse) is { } misplaced)
+        {
+            // The root's own options parse before a subcommand, but the subcommand would never read them.
+            await Console.Error.WriteLineAsync($"{name}: '{misplaced}' goes after '{parse.CommandResult.Command.Name}' (see {CommandPath(parse)} --help)").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
 
         using var cts = new CancellationTokenSource();
         var signal = 0;
@@ -71,6 +77,12 @@ internal static class CliHost
     /// An unknown option before the URL is taken as the URL's value, which makes the parser complain about the real URL;
     /// name the unknown option instead. System.CommandLine's own messages may span lines; ours is one.
     /// </summary>
+    private static string? RootOptionBeforeSubcommand(ParseResult parse) =>
+        parse.CommandResult == parse.RootCommandResult
+            ? null
+            : parse.RootCommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
+                .FirstOrDefault(o => !o.Implicit && o.IdentifierToken is not null)?.IdentifierToken!.Value;
+
     private static string FirstError(ParseResult parse)
     {
         var bogus = parse.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-' && !char.IsDigit(t.Value[1]));

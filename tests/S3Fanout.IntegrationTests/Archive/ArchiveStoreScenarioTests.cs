@@ -57,7 +57,7 @@ public sealed class ArchiveStoreScenarioTests(EmulatorFixture emulator)
                     && Interlocked.Increment(ref failed) <= FailedRequestsPerAttempt,
             };
             var url = command == "ls" ? $"s3://{bucket}/logs/" : $"s3://{bucket}/logs/app";
-            await using var process = _kit.StartSubscriber(ReliabilityKit.Via(proxy, command, "--json", "-t", "3", url));
+            await using var process = _kit.StartSubscriber([command, .. ReliabilityKit.Via(proxy, "--json", "-t", "3", url)]);
             var code = await process.WaitForExitAsync(ScenarioKit.ExitDeadline);
 
             Assert.True(code == 0, $"{command} exit {code}:\n{process.StderrTail()}");
@@ -80,7 +80,7 @@ public sealed class ArchiveStoreScenarioTests(EmulatorFixture emulator)
             Eligible = r => r.Method == "GET" && r.Target.Contains("list-type=2", StringComparison.Ordinal) && Interlocked.Increment(ref failed) <= FailedRequestsPerAttempt,
         };
 
-        await using var rm = _kit.StartSubscriber(ReliabilityKit.Via(proxy, "rm", "--yes", "-t", "3", $"s3://{bucket}/old"));
+        await using var rm = _kit.StartSubscriber(["rm", .. ReliabilityKit.Via(proxy, "--yes", "-t", "3", $"s3://{bucket}/old")]);
         await rm.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
 
         Assert.Equal(FailedRequestsPerAttempt, proxy.Counts.Injected(FaultKind.Error500));

@@ -98,7 +98,7 @@ public sealed class StopAndStallTests(EmulatorFixture emulator, ITestOutputHelpe
                 : new FaultPlan { TruncateGetBody = 1.0, Eligible = SegmentTwo },
         };
 
-        await using var verify = _kit.Scenario.StartSubscriber(ReliabilityKit.Via(proxy, "verify", "-t", "2", $"s3://{bucket}/stream"));
+        await using var verify = _kit.Scenario.StartSubscriber(["verify", .. ReliabilityKit.Via(proxy, "-t", "2", $"s3://{bucket}/stream")]);
         var code = await verify.WaitForExitAsync(Quick);
         output.WriteLine($"{damage}: exit {code}\n{verify.StdoutText}{verify.Stderr}");
 

@@ -90,19 +90,8 @@ internal sealed class SegmentUploader(
 
     /// <summary>One attempt, bounded by a <see cref="ProgressWatchdog"/>: the SDK reading the body is progress, and so is
     /// its answer; a PUT that moves no byte and gets no answer for the idle timeout is abandoned and tried again.</summary>
-    private async Task PutAsync(SealedSegment segment, string key, SegmentInfo info, byte[] md5, CancellationToken ct)
-    {
-        using var watchdog = new ProgressWatchdog(options.TransferIdleTimeout, time, ct);
-        try
-        {
-            await PutOnceAsync(segment, key, info, md5, watchdog).ConfigureAwait(false);
-        }
-        catch (Exception e) when (watchdog.Explain(e, $"PUT of segment {segment.Index}") is TimeoutException stalled)
-        {
-            logger.LogInformation("Segment {SegmentIndex}: {Error}", segment.Index, stalled.Message);
-            throw stalled;
-        }
-    }
+    private Task PutAsync(SealedSegment segment, string key, SegmentInfo info, byte[] md5, CancellationToken ct) =>
+        ProgressWatchdog.RunAsync(options.TransferIdleTimeout, time, $"PUT of segment {segment.Index}", watchdog => PutOnceAsync(segment, key, info, md5, watchdog), ct);
 
     private async Task PutOnceAsync(SealedSegment segment, string key, SegmentInfo info, byte[] md5, ProgressWatchdog watchdog)
     {

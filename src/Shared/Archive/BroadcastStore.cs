@@ -236,9 +236,7 @@ internal sealed class BroadcastStore
         {
             var from = after();
             var first = true;
-            var jumped = false;
-            using var watchdog = new ProgressWatchdog(_requestTimeout, _time, ct);
-            try
+            var jumped = await ProgressWatchdog.RunAsync(_requestTimeout, _time, $"a LIST page of s3://{bucket}/{prefix}", async watchdog =>
             {
                 var pages = _s3.Paginators.ListObjectsV2(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix, StartAfter = from, MaxKeys = _pageSize });
                 await foreach (var page in pages.Responses.WithCancellation(watchdog.Token).ConfigureAwait(false))
@@ -259,15 +257,11 @@ internal sealed class BroadcastStore
                     if (page.IsTruncated == true && objects.Count > 0 && jump?.Invoke(objects[^1].Key) is { } target)
                     {
                         handled(target);
-                        jumped = true;
-                        break;
+                        return true;
                     }
                 }
-            }
-            catch (Exception e) when (watchdog.Stalled && !ct.IsCancellationRequested)
-            {
-                throw watchdog.Explain(e, $"a LIST page of s3://{bucket}/{prefix}");
-            }
+                return false;
+            }, ct).ConfigureAwait(false);
             if (!jumped)
             {
                 return true;

@@ -47,9 +47,7 @@ internal static class AwsErrors
         {
             case FatalException f:
                 return new Failure(FailureKind.Reported, f.Retryable, f.ExitCode, f.Message);
-            case TimeoutRejectedException or TimeoutException:
-                return Retry(FailureKind.TimedOut, ExitCodes.Transfer, $"no answer in time ({Describe(e)})");
-            case OperationCanceledException when e.InnerException is TimeoutException:
+            case TimeoutRejectedException or TimeoutException or OperationCanceledException { InnerException: TimeoutException }:
                 return Retry(FailureKind.TimedOut, ExitCodes.Transfer, $"no answer in time ({Describe(e)})");
             case OperationCanceledException:
                 return new Failure(FailureKind.Cancelled, false, ExitCodes.Interrupted, "cancelled");

@@ -35,8 +35,33 @@ internal sealed class ProgressWatchdog : IDisposable
         }
     }
 
-    /// <summary>Turns the cancellation this watchdog caused into a retryable timeout; anything else is left as it is.</summary>
-    public Exception Explain(Exception e, string what) =>
+    /// <summary>
+    /// Runs one attempt of a transfer under a new watchdog; the attempt reports progress to it. When the watchdog, not
+    /// the caller, cut the attempt short, the failure becomes a <see cref="TimeoutException"/> (retryable) naming
+    /// <paramref name="what"/>.
+    /// </summary>
+    public static async Task<T> RunAsync<T>(TimeSpan idleTimeout, TimeProvider time, string what, Func<ProgressWatchdog, Task<T>> attempt, CancellationToken ct)
+    {
+        using var watchdog = new ProgressWatchdog(idleTimeout, time, ct);
+        try
+        {
+            return await attempt(watchdog).ConfigureAwait(false);
+        }
+        catch (Exception e) when (watchdog.Explain(e, what) is TimeoutException stalled)
+        {
+            throw stalled;
+        }
+    }
+
+    /// <inheritdoc cref="RunAsync{T}"/>
+    public static Task RunAsync(TimeSpan idleTimeout, TimeProvider time, string what, Func<ProgressWatchdog, Task> attempt, CancellationToken ct) =>
+        RunAsync(idleTimeout, time, what, async watchdog =>
+        {
+            await attempt(watchdog).ConfigureAwait(false);
+            return true;
+        }, ct);
+
+    private Exception Explain(Exception e, string what) =>
         Stalled && e is OperationCanceledException or IOException or HttpRequestException or Amazon.Runtime.AmazonClientException
             ? new TimeoutException($"{what} moved no byte for {IdleTimeout.TotalSeconds:0.#} s", e)
             : e;

@@ -120,10 +120,8 @@ internal sealed class SegmentFetcher(
         TimeSpan.FromMilliseconds(Math.Min(MaxNotFoundDelay.TotalMilliseconds, 50 * Math.Pow(2, Math.Min(attempt, 10))));
 
     /// <summary>One attempt, bounded by a <see cref="ProgressWatchdog"/>: it ends when no byte arrived for the idle timeout.</summary>
-    private async ValueTask<FetchedSegment> FetchOnceAsync(long index, string key, CancellationToken ct)
-    {
-        using var watchdog = new ProgressWatchdog(options.TransferIdleTimeout, time, ct);
-        try
+    private async ValueTask<FetchedSegment> FetchOnceAsync(long index, string key, CancellationToken ct) =>
+        await ProgressWatchdog.RunAsync(options.TransferIdleTimeout, time, $"GET of segment {index}", async watchdog =>
         {
             var response = await GetAsync(index, key, watchdog.Token).ConfigureAwait(false);
             try
@@ -134,13 +132,7 @@ internal sealed class SegmentFetcher(
             {
                 DisposeQuietly(response);
             }
-        }
-        catch (Exception e) when (watchdog.Explain(e, $"GET of segment {index}") is TimeoutException stalled)
-        {
-            logger.LogInformation("Segment {SegmentIndex}: {Error}", index, stalled.Message);
-            throw stalled;
-        }
-    }
+        }, ct).ConfigureAwait(false);
 
     /// <summary>
     /// The SDK finishes its ETag (MD5) check of the body when the response is disposed, and throws if it differs. Thrown

@@ -181,8 +181,8 @@ public sealed class ArchiveCommandTests(EmulatorFixture emulator)
         var bucket = await emulator.CreateBucketAsync("archive-verify-bad");
         var data = new TestData(5L * MiB, seed: 401);
         await _kit.PublishAsync(bucket, "stream", data, "-m", "1", "--notify", "none");
-        await OverwriteSegmentAsync(bucket, "stream", 2);
-        await OverwriteSegmentAsync(bucket, "stream", 4);
+        await _kit.OverwriteSegmentAsync(bucket, "stream", 2);
+        await _kit.OverwriteSegmentAsync(bucket, "stream", 4);
 
         await using var verify = _kit.StartSubscriber(["verify", "-t", "2", $"s3://{bucket}/stream"]);
         var code = await verify.WaitForExitAsync(ScenarioKit.ExitDeadline);
@@ -353,14 +353,4 @@ public sealed class ArchiveCommandTests(EmulatorFixture emulator)
         + string.Create(CultureInfo.InvariantCulture, $"num_segments = {numSegments}\ntotal_size = {totalSize}\n")
         + (completed ? "upload_ended = 2019-03-14T15:09:31.979323\n" : "")
         + "\n";
-
-    /// <summary>Overwrites a segment with other bytes of the same length, the way any S3 client would (no metadata).</summary>
-    private async Task OverwriteSegmentAsync(string bucket, string name, int index)
-    {
-        var key = $"{name}/{index.ToString("D15", CultureInfo.InvariantCulture)}";
-        var original = await _kit.ReadBytesAsync(bucket, key);
-        var other = new TestData(original.Length, seed: 666 + index).ToArray();
-        Assert.NotEqual(original, other);
-        await _kit.PutBytesAsync(bucket, key, other);
-    }
 }

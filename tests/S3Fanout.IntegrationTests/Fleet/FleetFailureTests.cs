@@ -16,8 +16,7 @@ public sealed class FleetFailureTests(EmulatorFixture emulator) : IDisposable
     {
         var bucket = await emulator.CreateBucketAsync("fleet-corrupt");
         await _fleet.Scenarios.PublishAsync(bucket, "jobs/bad", new TestData(24L * MiB, seed: 95), "-m", "1");
-        var original = await _fleet.Scenarios.ReadBytesAsync(bucket, "jobs/bad/000000000000011");
-        await _fleet.Scenarios.PutBytesAsync(bucket, "jobs/bad/000000000000011", new TestData(original.Length, seed: 666).ToArray());
+        await _fleet.Scenarios.OverwriteSegmentAsync(bucket, "jobs/bad", 11);
         var config = _fleet.WriteConfig("bad", $"s3://{bucket}/jobs/", extra: new() { ["Tries"] = 2, ["Workers"] = 8 });
 
         await using var service = _fleet.StartService(config);

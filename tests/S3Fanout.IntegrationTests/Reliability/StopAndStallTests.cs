@@ -27,7 +27,7 @@ public sealed class StopAndStallTests(EmulatorFixture emulator, ITestOutputHelpe
         var bucket = await emulator.CreateBucketAsync("corrupt-mid");
         var data = new TestData(24L * MiB, seed: 91);
         await _kit.Scenario.PublishAsync(bucket, "stream", data, "-m", "1");
-        await OverwriteAsync(bucket, "stream/000000000000011");
+        await _kit.Scenario.OverwriteSegmentAsync(bucket, "stream", 11);
 
         var clock = Stopwatch.StartNew();
         await using var subscriber = _kit.Scenario.StartSubscriber(["-n", workers.ToString(CultureInfo.InvariantCulture), "-t", "2", $"s3://{bucket}/stream"]);
@@ -115,13 +115,5 @@ public sealed class StopAndStallTests(EmulatorFixture emulator, ITestOutputHelpe
     {
         var left = new[] { 1 };
         return r => match(r) && Interlocked.Decrement(ref left[0]) >= 0;
-    }
-
-    /// <summary>Replaces an object with other bytes of the same length, the way any S3 client would (no metadata).</summary>
-    private async Task OverwriteAsync(string bucket, string key)
-    {
-        var original = await _kit.Scenario.ReadBytesAsync(bucket, key);
-        var other = new TestData(original.Length, seed: 666).ToArray();
-        await _kit.Scenario.PutBytesAsync(bucket, key, other);
     }
 }

@@ -87,7 +87,7 @@ public sealed class FailureTests(EmulatorFixture emulator)
         var url = ScenarioKit.Url(bucket, "stream");
         var data = new TestData(3L * MiB, seed: 13);
         await _kit.PublishAsync(bucket, "stream", data, "-m", "1");
-        await CorruptSegment2Async(bucket);
+        await _kit.OverwriteSegmentAsync(bucket, "stream", 2);
 
         await using var subscriber = _kit.StartSubscriber(["-t", "2", url]);
         var code = await subscriber.WaitForExitAsync(ScenarioKit.ExitDeadline);
@@ -108,7 +108,7 @@ public sealed class FailureTests(EmulatorFixture emulator)
         var url = ScenarioKit.Url(bucket, "stream");
         var data = new TestData(3L * MiB, seed: 14);
         await _kit.PublishAsync(bucket, "stream", data, "-m", "1");
-        await CorruptSegment2Async(bucket);
+        await _kit.OverwriteSegmentAsync(bucket, "stream", 2);
 
         var dir = Directory.CreateTempSubdirectory("s3fanout-corrupt-");
         try
@@ -125,15 +125,5 @@ public sealed class FailureTests(EmulatorFixture emulator)
         {
             dir.Delete(recursive: true);
         }
-    }
-
-    /// <summary>Overwrites segment 2 with other bytes of the same length, the way any S3 client would (no metadata).</summary>
-    private async Task CorruptSegment2Async(string bucket)
-    {
-        const string Key = "stream/000000000000002";
-        var original = await _kit.ReadBytesAsync(bucket, Key);
-        var other = new TestData(original.Length, seed: 666).ToArray();
-        Assert.NotEqual(original, other);
-        await _kit.PutBytesAsync(bucket, Key, other);
     }
 }

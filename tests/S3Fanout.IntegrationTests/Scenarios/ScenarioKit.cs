@@ -135,6 +135,16 @@ internal sealed partial class ScenarioKit(EmulatorFixture emulator)
         await Emulator.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = stream, AutoCloseStream = false });
     }
 
+    /// <summary>Replaces segment <paramref name="index"/> of a broadcast with other bytes of the same length, the way any S3 client would (no metadata).</summary>
+    public async Task OverwriteSegmentAsync(string bucket, string name, int index)
+    {
+        var key = $"{name}/{index.ToString("D15", System.Globalization.CultureInfo.InvariantCulture)}";
+        var original = await ReadBytesAsync(bucket, key);
+        var other = new TestData(original.Length, seed: 666 + index).ToArray();
+        Assert.NotEqual(original, other);
+        await PutBytesAsync(bucket, key, other);
+    }
+
     public Task PutTextAsync(string bucket, string key, string text) =>
         Emulator.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, ContentBody = text });
 

@@ -139,7 +139,10 @@ internal static class SubscribeCommand
                         tracker.Apply(n);
                         return true;
                     },
-                    loggers.CreateLogger<NotificationReceiver>());
+                    loggers.CreateLogger<NotificationReceiver>())
+                {
+                    RequestTimeout = options.RequestTimeout,
+                };
                 sources.Add(receiver.RunAsync);
                 // Anything stored between the first manifest read and the subscription is caught here.
                 if (await manifests.TryReadAsync(ct).ConfigureAwait(false) is { } again)

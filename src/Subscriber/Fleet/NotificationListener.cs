@@ -35,7 +35,10 @@ internal sealed class NotificationListener(FleetAws aws, MirrorCoordinator coord
                 await queue.SubscribeAsync(topic, filter, stoppingToken).ConfigureAwait(false);
             }
             coordinator.ListenerReady();
-            var receiver = new NotificationReceiver(aws.Connection.Sqs, queue.QueueUrl, buckets.ToHashSet(), coordinator.OnNotification, loggers.CreateLogger<NotificationReceiver>());
+            var receiver = new NotificationReceiver(aws.Connection.Sqs, queue.QueueUrl, buckets.ToHashSet(), coordinator.OnNotification, loggers.CreateLogger<NotificationReceiver>())
+            {
+                RequestTimeout = aws.Connection.Settings.RequestTimeout,
+            };
             await receiver.RunAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -65,6 +65,8 @@ internal sealed class ServeCommand
         {
             EndpointUrl = options.EndpointUrl is { } endpoint ? new Uri(endpoint) : cli.EndpointUrl,
             Region = options.Region ?? cli.Region,
+            // S3Fanout:RequestTimeout, unless --request-timeout was given on the command line.
+            RequestTimeout = parse.GetResult(_common.RequestTimeout) is { Implicit: false } ? cli.RequestTimeout : options.RequestTimeout,
         };
         var builder = S3FanoutHost.CreateBuilder(settings, _common.ToLogSettings(parse, service: true));
         builder.Configuration.AddConfiguration(configuration);

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using S3Fanout.TestSupport.Rules;
 
 namespace S3Fanout.TestSupport.Faults;
 
@@ -72,6 +73,9 @@ public sealed class FaultProxy : IAsyncDisposable
     }
 
     public FaultCounts Counts { get; } = new();
+
+    /// <summary>AWS behaviours the emulator lacks, enforced here; empty unless a test adds some.</summary>
+    public AwsRules Rules { get; } = new();
 
     /// <summary>Called for every request before a fault is chosen (on a pool thread), e.g. to check a header.</summary>
     public event Action<ProxiedRequest>? RequestSeen;
@@ -209,6 +213,12 @@ public sealed class FaultProxy : IAsyncDisposable
         var request = Describe(head, body);
         Counts.Request(request.Service);
         RequestSeen?.Invoke(request);
+        var ruled = new RuleRequest(request, body, AskUpstreamAsync);
+        if (!Rules.IsEmpty && await Rules.BeforeAsync(ruled).ConfigureAwait(false) is { } refusal)
+        {
+            await WriteAsync(client, (refusal.Head, refusal.Body)).ConfigureAwait(false);
+            return true;
+        }
         var plan = _plan;
         var rng = Draw(request.Service + " " + request.Operation + " " + request.Method + " " + WithoutBucket(request));
         var kind = Choose(plan, request, rng);
@@ -236,6 +246,10 @@ public sealed class FaultProxy : IAsyncDisposable
             Counts.OutageCut();
             Reset(socket);
             return false;
+        }
+        if (!Rules.IsEmpty)
+        {
+            (responseHead, response) = Rules.After(ruled, new RuleAnswer(responseHead, response));
         }
         var bodiless = request.Method == "HEAD" || responseHead.StatusCode is 204 or 304;
         var isGetBody = request.Method == "GET" && responseHead.StatusCode is 200 or 206 && response.Length >= 2; // 206: ranged GETs of whole segments
@@ -512,26 +526,21 @@ public sealed class FaultProxy : IAsyncDisposable
 
     private static (HttpHead Head, byte[] Body) ErrorResponse(FaultKind kind, ProxiedRequest request)
     {
-        var (status, reason, code, message) = kind switch
+        var (status, code, message) = kind switch
         {
-            FaultKind.Error500 => (500, "Internal Server Error", "InternalError", "We encountered an internal error. Please try again."),
-            FaultKind.SlowDown503 => (503, "Slow Down", "SlowDown", "Please reduce your request rate."),
-            _ => (429, "Too Many Requests", "TooManyRequests", "Too many requests (injected by FaultProxy)."),
+            FaultKind.Error500 => (500, "InternalError", "We encountered an internal error. Please try again."),
+            FaultKind.SlowDown503 => (503, "SlowDown", "Please reduce your request rate."),
+            _ => (429, "TooManyRequests", "Too many requests (injected by FaultProxy)."),
         };
-        var requestId = "fault" + Guid.NewGuid().ToString("N")[..12];
-        var (contentType, text) = request.Service switch
-        {
-            AwsService.Sqs => ("application/x-amz-json-1.0", new JsonObject { ["__type"] = "com.amazonaws.sqs#" + code, ["message"] = message }.ToJsonString()),
-            AwsService.Sns => ("text/xml", $"<ErrorResponse><Error><Type>Receiver</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{requestId}</RequestId></ErrorResponse>"),
-            _ => ("application/xml", $"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{requestId}</RequestId></Error>"),
-        };
-        var body = request.Method == "HEAD" ? [] : Encoding.UTF8.GetBytes(text);
-        var head = new HttpHead(string.Create(CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {reason}"), [
-            new("Content-Type", contentType),
-            new("x-amz-request-id", requestId),
-            new("Content-Length", body.Length.ToString(CultureInfo.InvariantCulture)),
-        ]);
-        return (head, body);
+        var answer = RuleAnswer.Error(request.Service, status, code, message, bodiless: request.Method == "HEAD");
+        return (answer.Head, answer.Body);
+    }
+
+    /// <summary>A rule's own request to the endpoint (see <see cref="RuleRequest.AskUpstreamAsync"/>).</summary>
+    private async Task<RuleAnswer> AskUpstreamAsync(HttpHead head, byte[] body)
+    {
+        var (responseHead, response) = await ForwardAsync(head, body).ConfigureAwait(false);
+        return new RuleAnswer(responseHead, response);
     }
 
     /// <summary>Response headers without the upstream connection's framing.</summary>

@@ -41,6 +41,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly ConcurrentDictionary<Socket, byte> _connections = new();
     private readonly ConcurrentDictionary<string, int> _occurrences = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<HeldMessage>> _held = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _ruleLocks = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _listenerGate = new();
     private TcpListener? _listener;
@@ -214,6 +215,25 @@ public sealed class FaultProxy : IAsyncDisposable
         Counts.Request(request.Service);
         RequestSeen?.Invoke(request);
         var ruled = new RuleRequest(request, body, AskUpstreamAsync);
+        if (Rules.IsEmpty || Rules.LockKey(ruled) is not { } lockKey)
+        {
+            return await HandleRuledAsync(client, socket, head, rawBody, ruled).ConfigureAwait(false);
+        }
+        var gate = _ruleLocks.GetOrAdd(lockKey, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(_stopping.Token).ConfigureAwait(false);
+        try
+        {
+            return await HandleRuledAsync(client, socket, head, rawBody, ruled).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<bool> HandleRuledAsync(NetworkStream client, Socket socket, HttpHead head, byte[] rawBody, RuleRequest ruled)
+    {
+        var request = ruled.Request;
         if (!Rules.IsEmpty && await Rules.BeforeAsync(ruled).ConfigureAwait(false) is { } refusal)
         {
             await WriteAsync(client, (refusal.Head, refusal.Body)).ConfigureAwait(false);
@@ -305,7 +325,7 @@ public sealed class FaultProxy : IAsyncDisposable
 
         if (request.Service == AwsService.Sqs && request.Operation == "ReceiveMessage" && responseHead.StatusCode == 200)
         {
-            response = await RewriteReceivedAsync(plan, head, body, response).ConfigureAwait(false);
+            response = await RewriteReceivedAsync(plan, head, ruled.Body, response).ConfigureAwait(false);
         }
         if (bodiless)
         {

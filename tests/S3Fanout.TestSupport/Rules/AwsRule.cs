@@ -7,6 +7,12 @@ namespace S3Fanout.TestSupport.Rules;
 /// </summary>
 public abstract class AwsRule
 {
+    /// <summary>
+    /// Requests with the same lock key are handled one at a time, from <see cref="BeforeAsync"/> through the endpoint's
+    /// answer to <see cref="After"/>, so a rule that checks and then lets a request through is atomic as AWS is. Null: no lock.
+    /// </summary>
+    public virtual string? LockKey(RuleRequest request) => null;
+
     /// <summary>The answer AWS would give instead of the endpoint's, or null to forward the request.</summary>
     public virtual ValueTask<RuleAnswer?> BeforeAsync(RuleRequest request) => ValueTask.FromResult<RuleAnswer?>(null);
 

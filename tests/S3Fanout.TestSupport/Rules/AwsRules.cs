@@ -43,6 +43,9 @@ public sealed class AwsRules
     public override string ToString() =>
         string.Join(", ", _refusals.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value}")));
 
+    /// <summary>The first lock key a rule asks for (see <see cref="AwsRule.LockKey"/>).</summary>
+    internal string? LockKey(RuleRequest request) => Snapshot().Select(r => r.LockKey(request)).FirstOrDefault(k => k is not null);
+
     internal async ValueTask<RuleAnswer?> BeforeAsync(RuleRequest request)
     {
         foreach (var rule in Snapshot())

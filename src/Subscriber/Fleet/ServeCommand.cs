@@ -75,7 +75,9 @@ internal sealed class ServeCommand
         services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         services.AddSingleton(s => new FleetAws(s.GetRequiredService<AwsConnection>(), s.GetRequiredService<SnsClient>()));
         services.AddSingleton<FleetStatus>();
-        services.AddSingleton(new StateStore(options.StateDirectory));
+        // Taken now, before any queue exists: a second service on the same state directory stops here with one line.
+        using var states = new StateStore(options.StateDirectory);
+        services.AddSingleton(states);
         services.AddSingleton<IMirrorJobFactory, MirrorJobFactory>();
         services.AddSingleton<MirrorCoordinator>();
         services.AddHostedService(s => s.GetRequiredService<MirrorCoordinator>());

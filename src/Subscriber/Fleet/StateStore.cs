@@ -10,10 +10,14 @@ namespace S3Fanout.Subscriber.Fleet;
 /// <c>StateDirectory/broadcasts/</c>, named by its <see cref="Id"/>. Only the service writes these files; a sink keeps
 /// its resume checkpoint in its own file.
 /// </summary>
-internal sealed class StateStore
+internal sealed class StateStore : IDisposable
 {
+    /// <summary>Held open and locked (<see cref="ExclusiveFile"/>) while the store is in use.</summary>
+    public const string LockFileName = "s3fanout.lock";
     private readonly string _dir;
+    private readonly FileStream _lock;
 
+    /// <summary>Takes the state directory for this process: a second service on the same directory fails here, at start.</summary>
     public StateStore(string stateDirectory)
     {
         _dir = Path.Combine(stateDirectory, "broadcasts");
@@ -25,7 +29,10 @@ internal sealed class StateStore
         {
             throw new Shared.UsageException($"S3Fanout:StateDirectory '{stateDirectory}' cannot be created: {e.Message}");
         }
+        _lock = ExclusiveFile.Open(Path.Combine(stateDirectory, LockFileName), "another s3fanout-subscribe serve (S3Fanout:StateDirectory must be its own)");
     }
+
+    public void Dispose() => _lock.Dispose();
 
     /// <summary>
     /// A broadcast's identity in the service: a hash of its normalized location, so every spelling of one broadcast

@@ -36,15 +36,9 @@ internal sealed class ResumableFile : IAsyncDisposable
         string partialPath, string url, DateTimeOffset? uploadBegan, bool resume, ILogger logger, CancellationToken ct)
     {
         var previous = resume ? SinkCheckpoint.TryLoad(CheckpointPathFor(partialPath)) : null;
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(partialPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1024 * 1024);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new FatalException(ExitCodes.LocalIo, $"cannot write '{partialPath}': {e.Message}", e);
-        }
+        // Locked before anything in it is cut or rewritten: a second subscriber with the same output (or a second service on
+        // the same sink) fails here instead of truncating the file under the first, which would then rename a file with a hole.
+        var stream = ExclusiveFile.Open(partialPath, "another S3Fanout process writing the same output", 1024 * 1024);
         try
         {
             var point = ResumePoint.Start();
@@ -101,9 +95,10 @@ internal sealed class ResumableFile : IAsyncDisposable
     public async Task CompleteAsync(string finalPath)
     {
         Stream.Flush(flushToDisk: true);
-        await Stream.DisposeAsync().ConfigureAwait(false);
+        // Renamed while still open and locked, so no other writer can take the partial file between the check and the rename.
         File.Move(Path, finalPath, overwrite: true);
         File.Delete(CheckpointPath);
+        await Stream.DisposeAsync().ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => Stream.DisposeAsync();

@@ -299,6 +299,7 @@ public sealed class MirrorCoordinatorTests : IDisposable
         _stop.Dispose();
         _coordinator.Dispose();
         _aws.Dispose();
+        _states.Dispose();
         _stateDir.Delete(recursive: true);
     }
 }

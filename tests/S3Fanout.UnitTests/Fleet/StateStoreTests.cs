@@ -1,3 +1,4 @@
+using S3Fanout.Shared;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Fleet;
 using Xunit;
@@ -90,5 +91,30 @@ public sealed class StateStoreTests : IDisposable
         Assert.False((record with { UploadBegan = null }).IsDone(Began));
     }
 
-    public void Dispose() => _dir.Delete(recursive: true);
+    [Fact]
+    public void WhenASecondStoreTakesTheSameDirectory_ItFailsAtOnce_AndTheFirstKeepsIt()
+    {
+        var refused = Assert.Throws<FatalException>(() => new StateStore(_dir.FullName));
+
+        Assert.Equal(ExitCodes.LocalIo, refused.ExitCode);
+        Assert.Contains("in use by another s3fanout-subscribe serve", refused.Message, StringComparison.Ordinal);
+        _states.Save(Id, new MirrorRecord { Url = "s3://fleet-bucket/in/a", Status = MirrorStatus.Done, UpdatedAt = Began });
+        Assert.Equal(MirrorStatus.Done, _states.Load(Id)?.Status);
+    }
+
+    [Fact]
+    public void OnceTheFirstStoreIsDisposed_TheDirectoryCanBeTakenAgain()
+    {
+        _states.Dispose();
+
+        using var again = new StateStore(_dir.FullName);
+
+        Assert.Null(again.Load(Id));
+    }
+
+    public void Dispose()
+    {
+        _states.Dispose();
+        _dir.Delete(recursive: true);
+    }
 }

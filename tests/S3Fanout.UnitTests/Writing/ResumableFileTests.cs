@@ -26,6 +26,24 @@ public sealed class ResumableFileTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenASecondWriterOpensTheSamePartialFile_ItFailsAtOnce_AndTheFirstsBytesAndCheckpointStand()
+    {
+        await using var first = await OpenAsync(resume: false);
+        await first.Stream.WriteAsync(new byte[] { 1, 2, 3, 4, 5, 6 });
+        await first.CheckpointAsync(2, 6, Began, CancellationToken.None);
+
+        var refused = await Assert.ThrowsAsync<S3Fanout.Shared.FatalException>(() => OpenAsync(resume: false));
+
+        Assert.Equal(S3Fanout.Shared.ExitCodes.LocalIo, refused.ExitCode);
+        Assert.Contains("in use by another S3Fanout process", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(6, new FileInfo(Partial).Length);
+        Assert.Contains("\"bytes\": 6", await File.ReadAllTextAsync(Checkpoint), StringComparison.Ordinal);
+        var final = Path.Combine(_dir.FullName, "copy.bin");
+        await first.CompleteAsync(final);
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6 }, await File.ReadAllBytesAsync(final));
+    }
+
+    [Fact]
     public async Task WhenTheCheckpointWasWrittenByThePreviousVersion_TheFileResumesFromIt()
     {
         WriteInterruptedRun($$"""

@@ -1,6 +1,7 @@
 namespace S3Fanout.Shared.Buffers;
 
-/// <summary>A segment staged in a file under the -p directory, as s3pipe2 does; the file is deleted on dispose.</summary>
+/// <summary>A segment staged in a file under the -p directory, as s3pipe2 does; the file is deleted on dispose.
+/// Created new (never an existing file), inside the private staging folder, and read back only through its own handle.</summary>
 internal sealed class FileSegmentBuffer : SegmentBuffer
 {
     private const int ChunkSize = 1024 * 1024;
@@ -56,10 +57,11 @@ internal sealed class FileSegmentBuffer : SegmentBuffer
         }
     }
 
+    /// <summary>Reads through the handle that wrote (and so hashed) the bytes, never the path, which others might swap.</summary>
     public override Stream OpenRead()
     {
         _file.Flush();
-        return new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, ChunkSize);
+        return new HandleReadStream(_file.SafeFileHandle, Length);
     }
 
     public override async Task CopyToAsync(Stream destination, CancellationToken ct)

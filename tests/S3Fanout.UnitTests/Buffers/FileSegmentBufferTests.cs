@@ -113,5 +113,44 @@ public sealed class FileSegmentBufferTests : IDisposable
         Assert.False(Directory.Exists(stagingDir), $"{stagingDir} was left behind");
     }
 
+    [Fact]
+    public async Task WhenTheStagedFileIsSwappedByPath_TheBytesReadAreStillTheOnesWritten()
+    {
+        var path = PathFor("swapped");
+        using var buffer = new FileSegmentBuffer(path);
+        buffer.Append([1, 2, 3, 4]);
+
+        // Another user of a shared -p replaces the file between hashing and upload.
+        File.Delete(path);
+        File.WriteAllBytes(path, [6, 6, 6, 6]);
+
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, MemorySegmentBufferTests.ReadAll(buffer.OpenRead()));
+        using var copy = new MemoryStream();
+        await buffer.CopyToAsync(copy, CancellationToken.None);
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, copy.ToArray());
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void WhenAnotherUserPreparedTheOldStagingFolder_TheFactoryMakesItsOwnPrivateOne()
+    {
+        // What an attacker on a shared -p could make in advance: the predictable folder of this role and process.
+        var planted = Path.Combine(_dir, "s3fanout-unit", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(planted);
+        File.SetUnixFileMode(planted, (UnixFileMode)0x1FF); // 0777
+
+        using var first = new SegmentBufferFactory(_dir, "unit");
+        using var second = new SegmentBufferFactory(_dir, "unit");
+        using var one = first.Create(1);
+        using var two = second.Create(1);
+        one.Append([1]);
+        two.Append([2]);
+
+        Assert.Empty(Directory.GetFiles(planted));
+        var folders = Directory.GetFiles(_dir, "*", SearchOption.AllDirectories).Select(f => Path.GetDirectoryName(f)!).ToList();
+        Assert.Equal(2, folders.Distinct().Count());
+        Assert.All(folders, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(f)));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

@@ -80,4 +80,7 @@ internal sealed class SinkOptions
 
     /// <summary>command: run by /bin/sh for each broadcast, with the stream on its stdin.</summary>
     public string? Command { get; set; }
+
+    /// <summary>command: how long it may run on after the end of its stdin; then it and its children are killed and the broadcast fails.</summary>
+    public TimeSpan ExitTimeout { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -74,6 +74,10 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
                 {
                     errors.Add($"{key}:Sink:Command is required for a command sink");
                 }
+                if (channel.Sink.ExitTimeout < TimeSpan.FromSeconds(1))
+                {
+                    errors.Add($"{key}:Sink:ExitTimeout must be at least 1s, got {channel.Sink.ExitTimeout}");
+                }
                 break;
             case SinkType.Stdout:
                 if (options.MaxConcurrentBroadcasts != 1 || options.Channels.Count(c => c.Sink.Kind == SinkType.Stdout) > 1)

@@ -118,7 +118,7 @@ internal sealed class MirrorJob(
                 {
                     _logger.LogWarning("Restarting {Url} from its first byte into a fresh run of the sink command (a pipe cannot be resumed)", url);
                 }
-                return CommandSink.Start(channelOptions.Sink.Command!, url, broadcast, _logger);
+                return CommandSink.Start(channelOptions.Sink.Command!, url, broadcast, channelOptions.Sink.ExitTimeout, _logger);
             case SinkType.Stdout:
                 return new StdoutSink();
             default:

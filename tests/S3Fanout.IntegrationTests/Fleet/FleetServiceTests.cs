@@ -268,6 +268,30 @@ public sealed partial class FleetServiceTests(EmulatorFixture emulator, ITestOut
         await FleetKit.StopAsync(service);
     }
 
+    [Fact]
+    public async Task WhenSinkCommandNeverExits_ItIsKilledWithItsChildrenAfterExitTimeout_AndTheBroadcastFails()
+    {
+        var bucket = await emulator.CreateBucketAsync("fleet-cmdhang");
+        var pids = Path.Combine(_fleet.Root, "pids");
+        Directory.CreateDirectory(pids);
+        // Reads the whole stream, then waits on a child that never ends (as a command stuck after EOF would).
+        var command = $"cat > /dev/null; sleep 600 & echo $! > \"{pids}/$(basename \"$S3FANOUT_BROADCAST\")\"; wait";
+        var config = _fleet.WriteConfig("hang", $"s3://{bucket}/p/", new { Type = "command", Command = command, ExitTimeout = "00:00:02" });
+        await using var service = _fleet.StartService(config);
+        await FleetKit.WaitUntilReadyAsync(service);
+
+        await _fleet.Scenarios.PublishAsync(bucket, "p/stuck", new TestData(1024 * 1024, seed: 31));
+        await Poll.UntilAsync(() => service.Stderr.Contains("after the end of the stream (Sink:ExitTimeout)", StringComparison.Ordinal) || service.HasExited,
+            TimeSpan.FromSeconds(60), "the hung command to be killed");
+
+        Assert.False(service.HasExited, $"the service stopped:\n{service.StderrTail()}");
+        var child = int.Parse((await File.ReadAllTextAsync(Path.Combine(pids, "stuck"))).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await Poll.UntilAsync(() => !Directory.Exists($"/proc/{child}"), TimeSpan.FromSeconds(10), $"the command's child {child} to be gone");
+        var state = string.Concat(Directory.GetFiles(Path.Combine(_fleet.StateDir("hang"), "broadcasts"), "*.json").Select(File.ReadAllText));
+        Assert.Contains("\"status\": \"failed\"", state, StringComparison.Ordinal);
+        await FleetKit.StopAsync(service);
+    }
+
     public void Dispose() => _fleet.Dispose();
 
     [GeneratedRegex("\"segments\": (\\d+)")]

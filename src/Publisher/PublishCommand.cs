@@ -93,7 +93,7 @@ internal static class PublishCommand
             var sns = services.GetRequiredService<ISnsClient>();
             var time = services.GetRequiredService<TimeProvider>();
             var loggers = services.GetRequiredService<ILoggerFactory>();
-            var sink = new DeferredSink(c => OpenSinkAsync(options, aws, sns, time, c));
+            var sink = new DeferredSink(c => OpenSinkAsync(options, aws, sns, time, loggers, c));
             var coordinator = new PublishCoordinator(aws.S3, sink, options, loggers, time);
             await coordinator.CheckDestinationAsync(ct).ConfigureAwait(false);
             await sink.OpenAsync(ct).ConfigureAwait(false);
@@ -111,14 +111,14 @@ internal static class PublishCommand
         return root;
     }
 
-    private static async Task<INotificationSink> OpenSinkAsync(PublisherOptions options, AwsConnection aws, ISnsClient sns, TimeProvider time, CancellationToken ct)
+    private static async Task<INotificationSink> OpenSinkAsync(PublisherOptions options, AwsConnection aws, ISnsClient sns, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
     {
         switch (options.Notify)
         {
             case NotifyMode.None:
                 return new NoNotificationSink();
             case NotifyMode.Sqs:
-                return new SqsNotificationSink(aws.Sqs, options.Location.Bucket, time);
+                return new SqsNotificationSink(aws.Sqs, options.Location.Bucket, time, loggers.CreateLogger<SqsNotificationSink>());
             default:
                 var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
                 try

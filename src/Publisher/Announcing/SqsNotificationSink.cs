@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using Amazon.SQS;
 using Amazon.SQS.Model;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
 
@@ -8,10 +11,14 @@ namespace S3Fanout.Publisher.Announcing;
 /// <summary>
 /// For accounts without SNS: sends each notification straight to every subscriber queue of the bucket's channel,
 /// found by name prefix. The list is refreshed every few seconds so subscribers that join later are reached.
+/// Each queue stands alone: one that refuses or fails (its subscriber then follows the manifest) is reported once and
+/// never keeps the notification from the others, which are sent to <see cref="SendsInFlight"/> queues at a time.
 /// </summary>
-internal sealed class SqsNotificationSink(IAmazonSQS sqs, string bucket, TimeProvider time) : INotificationSink
+internal sealed class SqsNotificationSink(IAmazonSQS sqs, string bucket, TimeProvider time, ILogger<SqsNotificationSink> logger) : INotificationSink
 {
+    private const int SendsInFlight = 16;
     private static readonly TimeSpan Refresh = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentDictionary<string, byte> _reported = new(StringComparer.Ordinal);
     private List<string> _queues = [];
     private long _listedAt = long.MinValue;
 
@@ -21,23 +28,53 @@ internal sealed class SqsNotificationSink(IAmazonSQS sqs, string bucket, TimePro
     {
         if (_listedAt == long.MinValue || time.GetElapsedTime(_listedAt) > Refresh)
         {
-            var response = await sqs.ListQueuesAsync(new ListQueuesRequest { QueueNamePrefix = ChannelNames.QueuePrefix(bucket), MaxResults = 1000 }, ct).ConfigureAwait(false);
-            _queues = response.QueueUrls ?? [];
+            _queues = await ListQueuesAsync(ct).ConfigureAwait(false);
             _listedAt = time.GetTimestamp();
         }
         var body = NotificationCodec.Serialize(notification);
         var attributes = NotificationCodec.Attributes(notification)
             .ToDictionary(a => a.Key, a => new MessageAttributeValue { DataType = "String", StringValue = a.Value });
-        foreach (var queue in _queues)
+        var failures = new ConcurrentQueue<Exception>();
+        await Parallel.ForEachAsync(_queues, new ParallelOptions { MaxDegreeOfParallelism = SendsInFlight, CancellationToken = ct }, async (queue, token) =>
         {
             try
             {
-                await sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = queue, MessageBody = body, MessageAttributes = attributes }, ct).ConfigureAwait(false);
+                await sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = queue, MessageBody = body, MessageAttributes = attributes }, token).ConfigureAwait(false);
             }
             catch (QueueDoesNotExistException)
             {
                 // The subscriber left between listing and sending; nothing to deliver.
             }
+            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+            {
+                failures.Enqueue(e);
+                if (_reported.TryAdd(queue, 0))
+                {
+                    logger.LogWarning("Could not notify queue {Queue} (its subscriber follows the manifest instead): {Error}", queue, AwsErrors.Describe(e));
+                }
+            }
+        }).ConfigureAwait(false);
+        if (_queues.Count > 0 && failures.Count == _queues.Count && failures.TryPeek(out var first))
+        {
+            // Not one queue took it: the announcer reports that (SQS itself may be failing).
+            throw first;
         }
+    }
+
+    /// <summary>
+    /// Every queue of the channel. ListQueues answers at most 1,000 queues a call, and pages (NextToken) only when
+    /// MaxResults is set (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/list-all-queues-pagination.html:
+    /// "If you do not set MaxResults, the response includes a maximum of 1,000 results and the NextToken value in the
+    /// response is null"), so the SDK's paginator is given MaxResults and follows every page.
+    /// </summary>
+    private async Task<List<string>> ListQueuesAsync(CancellationToken ct)
+    {
+        var queues = new List<string>();
+        var request = new ListQueuesRequest { QueueNamePrefix = ChannelNames.QueuePrefix(bucket), MaxResults = 1000 };
+        await foreach (var url in sqs.Paginators.ListQueues(request).QueueUrls.WithCancellation(ct).ConfigureAwait(false))
+        {
+            queues.Add(url);
+        }
+        return queues;
     }
 }

@@ -83,6 +83,10 @@ public sealed class AwsRules
 
     private void Count(RuleAnswer answer)
     {
+        if (answer.Status < 300)
+        {
+            return; // a rule that answered in the endpoint's place with a success refused nothing
+        }
         var code = ErrorCode(answer) ?? answer.Status.ToString(CultureInfo.InvariantCulture);
         _refusals.AddOrUpdate(code, 1, (_, n) => n + 1);
     }

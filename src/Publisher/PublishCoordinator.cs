@@ -31,6 +31,9 @@ internal sealed class PublishCoordinator(
     /// <summary>Live counters for the progress display and metrics.</summary>
     public TransferProgress Progress { get; } = new("publish");
 
+    /// <summary>How long the end of a broadcast waits for notifications still queued (the manifest already says it all).</summary>
+    public static readonly TimeSpan NotificationDrain = TimeSpan.FromSeconds(10);
+
     private readonly ILogger _logger = loggers.CreateLogger<PublishCoordinator>();
     private readonly BroadcastStore _store = new(s3, options.Tries, options.RequestTimeout, loggers.CreateLogger<BroadcastStore>(), time);
 
@@ -48,9 +51,27 @@ internal sealed class PublishCoordinator(
         // A segment PUT is bounded by the uploader's no-progress watchdog, not a fixed time: a large one may rightly take minutes.
         var uploadRetry = new StepRetry(options.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
         var uploader = new SegmentUploader(sealedSegments.Reader, storedSegments.Writer, s3, slots, uploadRetry, options, Progress, time, loggers.CreateLogger<SegmentUploader>());
-        var announcer = new BroadcastAnnouncer(storedSegments.Reader, manifests, sink, retry, options, time, loggers.CreateLogger<BroadcastAnnouncer>());
+        var notifications = new NotificationDispatcher(sink, time, loggers.CreateLogger<NotificationDispatcher>());
+        var announcer = new BroadcastAnnouncer(storedSegments.Reader, manifests, notifications, retry, options, time, loggers.CreateLogger<BroadcastAnnouncer>());
 
-        await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);
+        // Notifications go out beside the pipeline, never in its way; the end waits for them only NotificationDrain long.
+        // Not linked to ct: after Ctrl-C the aborted notification still goes out, within the same drain deadline.
+        using var stopNotifying = new CancellationTokenSource();
+        var notifying = Task.Run(() => notifications.RunAsync(stopNotifying.Token), CancellationToken.None);
+        try
+        {
+            await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);
+            await RunPipelineAsync(segmenter, uploader, announcer, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await notifications.DrainAsync(notifying, stopNotifying, NotificationDrain).ConfigureAwait(false);
+        }
+        return new PublishResult(segmenter.TotalBytes, segmenter.SegmentCount, segmenter.StreamSha256, time.GetElapsedTime(started));
+    }
+
+    private async Task RunPipelineAsync(StdinSegmenter segmenter, SegmentUploader uploader, BroadcastAnnouncer announcer, CancellationToken ct)
+    {
         try
         {
             await StageGroup.RunAsync(ct, segmenter.RunAsync, uploader.RunAsync, announcer.RunAsync).ConfigureAwait(false);
@@ -69,7 +90,6 @@ internal sealed class PublishCoordinator(
             await announcer.AbortAsync(reason, cleanup.Token).ConfigureAwait(false);
             throw;
         }
-        return new PublishResult(segmenter.TotalBytes, segmenter.SegmentCount, segmenter.StreamSha256, time.GetElapsedTime(started));
     }
 
     /// <summary>

@@ -26,6 +26,9 @@ internal static class S3FanoutMetrics
     /// <summary>From a segment-ready notification being sent to the segment being fetched and verified.</summary>
     public static readonly Histogram<double> NotificationToDownload = Meter.CreateHistogram<double>("s3fanout.notification_to_download", "s", "Notification to verified download");
 
+    /// <summary>Notifications the publisher gave up on (reason = backlog, late, failed or unsent); subscribers had the manifest.</summary>
+    public static readonly Counter<long> NotificationsDropped = Meter.CreateCounter<long>("s3fanout.notifications_dropped", "{notification}", "Notifications not sent");
+
     /// <summary>Segments known to be stored but not yet written by this subscriber.</summary>
     public static readonly Histogram<long> LagSegments = Meter.CreateHistogram<long>("s3fanout.lag", "{segment}", "Subscriber lag behind the publisher");
 

@@ -23,6 +23,8 @@ public enum FaultKind
     StallBeforeResponse,
     /// <summary>Forwarded; the response head and half its body are sent, then nothing more while the connection stays open.</summary>
     StallMidBody,
+    /// <summary>Never forwarded and never answered: the connection is accepted and stays silent until the client gives up.</summary>
+    BlackHole,
     /// <summary>An SQS message in a ReceiveMessage result is removed, and deleted upstream so it is gone for good.</summary>
     SqsDrop,
     /// <summary>An SQS message is delivered twice: once now, once again in a later ReceiveMessage result.</summary>
@@ -84,6 +86,7 @@ public sealed record FaultPlan
     public double FlipGetBody { get; init; }
     public double StallBeforeResponse { get; init; }
     public double StallMidBody { get; init; }
+    public double BlackHole { get; init; }
 
     public TimeSpan DelayMin { get; init; } = TimeSpan.FromMilliseconds(200);
     public TimeSpan DelayMax { get; init; } = TimeSpan.FromMilliseconds(1500);
@@ -118,6 +121,7 @@ public sealed record FaultPlan
         yield return (FaultKind.FlipGetBody, FlipGetBody);
         yield return (FaultKind.StallBeforeResponse, StallBeforeResponse);
         yield return (FaultKind.StallMidBody, StallMidBody);
+        yield return (FaultKind.BlackHole, BlackHole);
     }
 
     /// <summary>Every request fault at <paramref name="share"/> each, for S3 requests only.</summary>

@@ -250,6 +250,13 @@ public sealed class FaultProxy : IAsyncDisposable
             return true;
         }
 
+        if (kind is FaultKind.BlackHole)
+        {
+            Counts.Inject(kind.Value, request.ToString());
+            await HoldUntilClientLeavesAsync(client).ConfigureAwait(false);
+            return false;
+        }
+
         HttpHead responseHead;
         byte[] response;
         try

@@ -41,7 +41,8 @@ public sealed class NoListBucketTests(EmulatorFixture emulator, ITestOutputHelpe
             "the subscriber to be refused the manifest that does not exist yet");
         if (notify != "none")
         {
-            await _kit.WaitForSubscriberQueuesAsync(bucket, 1);
+            await Poll.UntilAsync(async () => subscriber.HasExited || (await _kit.ListSubscriberQueuesAsync(bucket)).Count >= 1, TimeSpan.FromSeconds(60),
+                "the subscriber's queue");
         }
         await using var publisher = _kit.StartPublisher(ReliabilityKit.Via(proxy, "-m", "1", url), stdin: data.OpenRead());
         await publisher.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);

@@ -47,11 +47,7 @@ public sealed class NoListBucketTests(EmulatorFixture emulator, ITestOutputHelpe
         await using var publisher = _kit.StartPublisher(ReliabilityKit.Via(proxy, "-m", "1", url), stdin: data.OpenRead());
         await publisher.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
 
-        var code = await subscriber.WaitForExitAsync(ScenarioKit.ExitDeadline);
-        output.WriteLine($"--notify {notify}: exit {code}; refused {rule.Refused.Count}: {string.Join(", ", rule.Refused.Distinct())}");
-        Assert.True(code == 0, $"exit {code}:\n{subscriber.StderrTail()}");
-        Assert.Equal(data.Length, subscriber.StdoutLength);
-        Assert.Equal(data.Sha256, subscriber.StdoutSha256);
+        await AssertReceivedAllAsync(subscriber, data, rule, $"--notify {notify}, started before");
         Assert.Contains("stream/.manifest", rule.Refused);
         if (notify != "none")
         {
@@ -81,11 +77,7 @@ public sealed class NoListBucketTests(EmulatorFixture emulator, ITestOutputHelpe
         await publisher.StandardInput.DisposeAsync();
         await publisher.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
 
-        var code = await subscriber.WaitForExitAsync(ScenarioKit.ExitDeadline);
-        output.WriteLine($"joined mid-stream: exit {code}; refused {rule.Refused.Count}: {string.Join(", ", rule.Refused.Distinct())}");
-        Assert.True(code == 0, $"exit {code}:\n{subscriber.StderrTail()}");
-        Assert.Equal(data.Length, subscriber.StdoutLength);
-        Assert.Equal(data.Sha256, subscriber.StdoutSha256);
+        await AssertReceivedAllAsync(subscriber, data, rule, "joined mid-stream");
         Assert.Contains(late, rule.Refused);
     }
 
@@ -112,6 +104,15 @@ public sealed class NoListBucketTests(EmulatorFixture emulator, ITestOutputHelpe
         await using var info = _kit.StartSubscriber(["info", .. ReliabilityKit.Via(proxy, url)], environment: ReaderEnvironment);
         Assert.Equal(4, await info.WaitForExitAsync(ScenarioKit.ExitDeadline));
         Assert.Contains("s3:ListBucket", ScenarioKit.AssertOneErrorLine(info, ScenarioKit.Subscribe), StringComparison.Ordinal);
+    }
+
+    private async Task AssertReceivedAllAsync(RunningProcess subscriber, TestData data, NoListBucketRule rule, string what)
+    {
+        var code = await subscriber.WaitForExitAsync(ScenarioKit.ExitDeadline);
+        output.WriteLine($"{what}: exit {code}; {rule.Refused.Count} refused: {string.Join(", ", rule.Refused.GroupBy(k => k).Select(g => $"{g.Key} x{g.Count()}"))}");
+        Assert.True(code == 0, $"{what}: exit {code}:\n{subscriber.StderrTail()}");
+        Assert.Equal(data.Length, subscriber.StdoutLength);
+        Assert.Equal(data.Sha256, subscriber.StdoutSha256);
     }
 
     /// <summary>

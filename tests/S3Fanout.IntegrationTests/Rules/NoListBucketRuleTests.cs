@@ -78,13 +78,11 @@ public sealed class NoListBucketRuleTests(EmulatorFixture emulator)
         Assert.Equal(0, plain.Rules.Refusals("AccessDenied"));
     }
 
-    private AmazonS3Client S3Through(FaultProxy proxy, AWSCredentials credentials) => new(credentials, new AmazonS3Config
+    private AmazonS3Client S3Through(FaultProxy proxy, AWSCredentials credentials)
     {
-        ServiceURL = proxy.Endpoint.ToString(),
-        ForcePathStyle = true,
-        AuthenticationRegion = emulator.Region,
-        MaxErrorRetry = 0,
-        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-    });
+        var config = emulator.CreateS3Config();
+        config.ServiceURL = proxy.Endpoint.ToString();
+        config.MaxErrorRetry = 0;
+        return new AmazonS3Client(credentials, config);
+    }
 }

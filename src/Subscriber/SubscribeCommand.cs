@@ -106,7 +106,8 @@ internal static class SubscribeCommand
         var location = options.Location;
         var manifests = new ManifestStore(services.GetRequiredService<BroadcastStore>(), location);
         using var tracker = new BroadcastTracker(location, time, loggers.CreateLogger<BroadcastTracker>());
-        var manifest = await manifests.TryReadAsync(ct).ConfigureAwait(false);
+        // A 403 here may be a broadcast that has not begun (no s3:ListBucket): waited for like a missing one, up to --wait.
+        var manifest = await manifests.TryReadAsync(ct, awaitingStart: true).ConfigureAwait(false);
         if (manifest is not null)
         {
             tracker.ApplyManifest(manifest);
@@ -145,7 +146,7 @@ internal static class SubscribeCommand
                 };
                 sources.Add(receiver.RunAsync);
                 // Anything stored between the first manifest read and the subscription is caught here.
-                if (await manifests.TryReadAsync(ct).ConfigureAwait(false) is { } again)
+                if (await manifests.TryReadAsync(ct, awaitingStart: !tracker.Exists).ConfigureAwait(false) is { } again)
                 {
                     tracker.ApplyManifest(again);
                 }

@@ -9,7 +9,8 @@ namespace S3Fanout.Publisher.Announcing;
 
 /// <summary>
 /// Tells the world what is stored: a segment-ready notification per stored segment (in whatever order they finish),
-/// the manifest rewritten at most every <see cref="PublisherOptions.ManifestInterval"/> with the contiguous count,
+/// the manifest rewritten at most every <see cref="PublisherOptions.ManifestInterval"/> with the contiguous count
+/// (s3pipe2's keys one segment behind until the broadcast completes: <see cref="Manifest.WithStored"/>),
 /// and a heartbeat whenever nothing else was sent for <see cref="PublisherOptions.HeartbeatInterval"/>.
 /// </summary>
 internal sealed class BroadcastAnnouncer(
@@ -86,16 +87,14 @@ internal sealed class BroadcastAnnouncer(
         // -t attempts, like the manifest: one unlucky PUT must not abort a broadcast whose segments are all stored.
         await retry.ExecuteAsync(async token => await manifests.WriteChecksumsAsync(_contiguous, token).ConfigureAwait(false), ct).ConfigureAwait(false);
         var now = time.GetUtcNow();
-        _manifest = _manifest with
+        _manifest = (_manifest with
         {
             Completed = true,
             State = BroadcastState.Complete,
-            NumSegments = _contiguous.Count,
-            TotalSize = totalBytes,
             StreamSha256 = sha256,
             UploadEnded = now,
             UpdatedAt = now,
-        };
+        }).WithStored(_contiguous.Count, totalBytes, LastSize);
         await WriteManifestAsync(ct).ConfigureAwait(false);
         await SendAsync(new EndOfStream { Bucket = Bucket, Broadcast = Broadcast, Segments = _contiguous.Count, Bytes = totalBytes, Sha256 = sha256, SentAt = now }, ct).ConfigureAwait(false);
     }
@@ -104,16 +103,14 @@ internal sealed class BroadcastAnnouncer(
     public async Task AbortAsync(string reason, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        _manifest = (_manifest ?? new Manifest { FormatVersion = 1, SegmentSizeMb = options.SegmentSizeMiB, SegmentSizeBytes = options.SegmentSizeBytes }) with
+        _manifest = ((_manifest ?? new Manifest { FormatVersion = 1, SegmentSizeMb = options.SegmentSizeMiB, SegmentSizeBytes = options.SegmentSizeBytes }) with
         {
             Completed = false,
             State = BroadcastState.Aborted,
-            NumSegments = _contiguous.Count,
-            TotalSize = _contiguousBytes,
             UploadEnded = now,
             UpdatedAt = now,
             AbortReason = reason,
-        };
+        }).WithStored(_contiguous.Count, _contiguousBytes, LastSize);
         try
         {
             await WriteManifestAsync(ct).ConfigureAwait(false);
@@ -124,6 +121,8 @@ internal sealed class BroadcastAnnouncer(
         }
         await SendAsync(new BroadcastAborted { Bucket = Bucket, Broadcast = Broadcast, Reason = reason, SentAt = now }, ct).ConfigureAwait(false);
     }
+
+    private long LastSize => _contiguous.Count == 0 ? 0 : _contiguous[^1].Size;
 
     private string Bucket => manifests.Location.Bucket;
 
@@ -166,7 +165,7 @@ internal sealed class BroadcastAnnouncer(
         {
             // Rewritten on heartbeats too: with --notify none, updated_at is how subscribers tell an idle publisher from a dead one.
             var now = time.GetUtcNow();
-            _manifest = _manifest with { NumSegments = _contiguous.Count, TotalSize = _contiguousBytes, UpdatedAt = now };
+            _manifest = (_manifest with { UpdatedAt = now }).WithStored(_contiguous.Count, _contiguousBytes, LastSize);
             await WriteManifestAsync(ct).ConfigureAwait(false);
             _lastManifestAt = time.GetTimestamp();
             _manifestDirty = false;

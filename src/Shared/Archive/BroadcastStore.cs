@@ -143,28 +143,35 @@ internal sealed class BroadcastStore
         }
     }
 
-    /// <summary>The manifest, or null when there is none (yet).</summary>
+    /// <summary>
+    /// The manifest, or null when there is none (yet). A 403 throws <see cref="MissingOrDeniedException"/> (exit 4): the
+    /// manifest may be missing or unreadable, and only the caller can tell which is likelier.
+    /// </summary>
     public async Task<Manifest?> TryReadManifestAsync(BroadcastLocation location, CancellationToken ct)
     {
         var key = KeyLayout.ManifestKey(location.Prefix);
         // A malformed manifest ends the read at once (exit 7, not retried): S3 returns the same bytes every time.
-        return await RetryAsync(async token => await TryReadTextAsync(location.Bucket, key, ManifestCodec.MaxBytes, token).ConfigureAwait(false) is { } text
+        return await RetryAsync(async token => await TryReadTextAsync(location.Bucket, key, ManifestCodec.MaxBytes, deniedIsMissing: false, token).ConfigureAwait(false) is { } text
                 ? Parse(location, KeyLayout.ManifestName, text, ManifestCodec.Parse)
                 : null,
             $"cannot read {location}/{KeyLayout.ManifestName}", ct).ConfigureAwait(false);
     }
 
-    /// <summary>The checksum index of a completed broadcast, or null when it has none (an s3pipe2 archive).</summary>
+    /// <summary>
+    /// The checksum index of a completed broadcast, or null when it has none (an s3pipe2 archive). A 403 counts as none:
+    /// without s3:ListBucket an s3pipe2 archive's missing index answers 403, and a reader without the index checks each
+    /// segment against its object metadata instead.
+    /// </summary>
     public async Task<IReadOnlyList<SegmentInfo>?> TryReadChecksumsAsync(BroadcastLocation location, CancellationToken ct)
     {
         var key = KeyLayout.ChecksumsKey(location.Prefix);
-        return await RetryAsync(async token => await TryReadTextAsync(location.Bucket, key, MaxChecksumsBytes, token).ConfigureAwait(false) is { } text
+        return await RetryAsync(async token => await TryReadTextAsync(location.Bucket, key, MaxChecksumsBytes, deniedIsMissing: true, token).ConfigureAwait(false) is { } text
                 ? Parse(location, KeyLayout.ChecksumsName, text, ChecksumIndexCodec.Parse)
                 : null,
             $"cannot read {location}/{KeyLayout.ChecksumsName}", ct).ConfigureAwait(false);
     }
 
-    /// <summary>Whether the broadcast has a <c>.checksums</c> index, without reading it.</summary>
+    /// <summary>Whether the broadcast has a <c>.checksums</c> index, without reading it (a 403 counts as no, as in <see cref="TryReadChecksumsAsync"/>).</summary>
     public Task<bool> HasChecksumsAsync(BroadcastLocation location, CancellationToken ct) =>
         RetryAsync(async token =>
         {
@@ -173,7 +180,7 @@ internal sealed class BroadcastStore
                 await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = location.Bucket, Key = KeyLayout.ChecksumsKey(location.Prefix) }, token).ConfigureAwait(false);
                 return true;
             }
-            catch (AmazonS3Exception e) when (AwsErrors.IsNotFound(e) && e.ErrorCode != "NoSuchBucket")
+            catch (AmazonS3Exception e) when (Absence(e) is not null)
             {
                 return false;
             }
@@ -305,7 +312,16 @@ internal sealed class BroadcastStore
         }, $"cannot delete the objects of {location}", ct).ConfigureAwait(false);
     }
 
-    private async Task<string?> TryReadTextAsync(string bucket, string key, long maxBytes, CancellationToken ct)
+    /// <summary>
+    /// The one place this store decides that a key is not there: a 404 (also one whose error body could not be read
+    /// whole, an AmazonUnmarshallingException) is <see cref="FailureKind.NotFound"/>, except for a missing bucket; a 403,
+    /// which S3 gives a principal without s3:ListBucket for a missing key, is <see cref="FailureKind.MissingOrDenied"/>
+    /// (<see cref="AwsErrors.ClassifyRead"/>). Anything else is null: a failure, not an absence.
+    /// </summary>
+    private static FailureKind? Absence(Amazon.Runtime.AmazonServiceException e) =>
+        e.ErrorCode != "NoSuchBucket" && AwsErrors.ClassifyRead(e).Kind is var kind and (FailureKind.NotFound or FailureKind.MissingOrDenied) ? kind : null;
+
+    private async Task<string?> TryReadTextAsync(string bucket, string key, long maxBytes, bool deniedIsMissing, CancellationToken ct)
     {
         try
         {
@@ -317,10 +333,11 @@ internal sealed class BroadcastStore
             using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
             return await reader.ReadToEndAsync(ct).ConfigureAwait(false);
         }
-        catch (Amazon.Runtime.AmazonServiceException e) when (AwsErrors.IsNotFound(e) && e.ErrorCode != "NoSuchBucket")
+        catch (Amazon.Runtime.AmazonServiceException e) when (Absence(e) is { } absence)
         {
-            // Also a 404 whose error body could not be read whole (AmazonUnmarshallingException): still "not there".
-            return null;
+            return absence == FailureKind.MissingOrDenied && !deniedIsMissing
+                ? throw new MissingOrDeniedException($"s3://{bucket}/{key}: {AwsErrors.ClassifyRead(e).Line}", e)
+                : null;
         }
     }
 

@@ -105,6 +105,29 @@ internal static class AwsErrors
         return Stop(FailureKind.Rejected, ExitCodes.Transfer, $"refused ({code ?? ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture)}): {Describe(e)}");
     }
 
+    /// <summary>
+    /// A failed GET or HEAD of an object, classified as by <see cref="Classify"/> except that a 403 AccessDenied (a HEAD's
+    /// bare 403 included) is <see cref="FailureKind.MissingOrDenied"/>: S3 answers a missing key with 403 instead of 404
+    /// when the principal may not list the bucket. The caller decides which it is from what it knows, and nowhere else.
+    /// </summary>
+    /// <remarks>
+    /// GetObject: "If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP status code 403 Access Denied
+    /// error" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html); HeadObject answers 403 Forbidden, without
+    /// a body (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html). Credential errors (an unknown key, a
+    /// bad signature, an expired token) keep their own codes and stay <see cref="FailureKind.AccessDenied"/>.
+    /// </remarks>
+    public static Failure ClassifyRead(Exception e)
+    {
+        var failure = Classify(e);
+        return failure.Kind == FailureKind.AccessDenied && ErrorCode(e) is null or "AccessDenied" or "Forbidden"
+            ? failure with
+            {
+                Kind = FailureKind.MissingOrDenied,
+                Line = failure.Line + "; S3 answers 403 both for a key this principal may not read and for a missing key when it lacks s3:ListBucket on the bucket",
+            }
+            : failure;
+    }
+
     /// <summary>Whether the same step may succeed if tried again.</summary>
     public static bool IsRetryable(Exception e) => Classify(e).Retryable;
 

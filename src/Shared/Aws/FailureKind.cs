@@ -19,6 +19,11 @@ internal enum FailureKind
     MissingBucket,
     /// <summary>No credentials, or the credentials may not do this.</summary>
     AccessDenied,
+    /// <summary>
+    /// A GET or HEAD of an object answered 403 AccessDenied: the key may be missing (S3 answers so when the principal may
+    /// not list the bucket) or not readable; see <see cref="AwsErrors.ClassifyRead"/>.
+    /// </summary>
+    MissingOrDenied,
     /// <summary>The service refused the request as it was made (any other 4xx); the same request fails again.</summary>
     Rejected,
     /// <summary>One of S3Fanout's own <see cref="FatalException"/>s: its exit code and its retry flag decide.</summary>

@@ -1,10 +1,17 @@
 namespace S3Fanout.Shared.Protocol;
 
 /// <summary>
-/// The <c>.manifest</c> of a broadcast. The first group of fields are s3pipe2's, with s3pipe2's meaning;
-/// <see cref="NumSegments"/> counts only segments 1..k that are all stored, and <see cref="TotalSize"/> is their byte count.
-/// The rest are S3Fanout's additions; an s3pipe2 archive has <see cref="FormatVersion"/> 0.
+/// The <c>.manifest</c> of a broadcast. The first group of fields are s3pipe2's, with s3pipe2's meaning: what s3pipe2's
+/// readers go by. The rest are S3Fanout's additions; an s3pipe2 archive has <see cref="FormatVersion"/> 0.
+/// S3Fanout's own readers take the stored count from <see cref="Segments"/> and <see cref="Bytes"/>.
 /// </summary>
+/// <remarks>
+/// While a broadcast is not complete, S3Fanout writes s3pipe2's <see cref="NumSegments"/> and <see cref="TotalSize"/>
+/// one segment behind what is stored (<see cref="WithStored"/>), and the true count in its own keys
+/// (<see cref="StoredSegments"/>, <see cref="StoredBytes"/>). s3pipe2's <c>from</c> decides it is done only right after
+/// writing a segment, when the manifest says completed and that segment is number num_segments; an open manifest that
+/// already named the last segment would have it write that segment early and then wait forever.
+/// </remarks>
 internal sealed record Manifest
 {
     public string Version { get; init; } = "0.1";
@@ -27,5 +34,34 @@ internal sealed record Manifest
     public DateTimeOffset? UpdatedAt { get; init; }
     public string? AbortReason { get; init; }
 
+    /// <summary>S3Fanout's count of segments 1..k that are all stored; null in a manifest without the key (s3pipe2's, and earlier S3Fanout versions').</summary>
+    public long? StoredSegments { get; init; }
+
+    /// <summary>The byte count of those <see cref="StoredSegments"/>; null when the manifest has no such key.</summary>
+    public long? StoredBytes { get; init; }
+
     public bool IsLegacy => FormatVersion == 0;
+
+    /// <summary>Segments 1..this many are all stored: S3Fanout's own key, else s3pipe2's num_segments.</summary>
+    public long Segments => StoredSegments ?? NumSegments;
+
+    /// <summary>The byte count of those <see cref="Segments"/>.</summary>
+    public long Bytes => StoredBytes ?? TotalSize;
+
+    /// <summary>
+    /// This manifest, recording that segments 1..<paramref name="segments"/> are stored (<paramref name="bytes"/> bytes, the
+    /// last of them <paramref name="lastSize"/>). Set <see cref="Completed"/> first: unless it is true, s3pipe2's
+    /// num_segments and total_size stay one segment behind (see the remarks).
+    /// </summary>
+    public Manifest WithStored(long segments, long bytes, long lastSize)
+    {
+        var behind = !Completed && segments > 0;
+        return this with
+        {
+            StoredSegments = segments,
+            StoredBytes = bytes,
+            NumSegments = behind ? segments - 1 : segments,
+            TotalSize = behind ? bytes - lastSize : bytes,
+        };
+    }
 }

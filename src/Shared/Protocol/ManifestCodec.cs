@@ -39,6 +39,8 @@ internal static class ManifestCodec
         Put("topic_arn", m.TopicArn);
         Put("updated_at", Time(m.UpdatedAt));
         Put("abort_reason", m.AbortReason is null ? null : OneLine(m.AbortReason));
+        Put("stored_segments", m.StoredSegments is { } segments ? Invariant(segments) : null);
+        Put("stored_bytes", m.StoredBytes is { } bytes ? Invariant(bytes) : null);
         return sb.ToString();
     }
 
@@ -71,6 +73,9 @@ internal static class ManifestCodec
         {
             throw new ManifestException("manifest key 'stream_sha256' is not 64 hex digits");
         }
+        var totalSize = Long(values, "total_size", required: false, min: 0, max: long.MaxValue);
+        var storedSegments = OptionalLong(values, "stored_segments", min: numSegments, max: legacyCompleted ? numSegments : KeyLayout.MaxIndex);
+        var storedBytes = OptionalLong(values, "stored_bytes", min: totalSize, max: legacyCompleted ? totalSize : long.MaxValue);
         return new Manifest
         {
             Version = Optional(values, "version") ?? "",
@@ -79,7 +84,7 @@ internal static class ManifestCodec
             UploadBegan = TimeValue(values, "upload_began"),
             Completed = legacyCompleted,
             NumSegments = numSegments,
-            TotalSize = Long(values, "total_size", required: false, min: 0, max: long.MaxValue),
+            TotalSize = totalSize,
             UploadEnded = TimeValue(values, "upload_ended"),
             FormatVersion = format,
             State = state,
@@ -90,6 +95,8 @@ internal static class ManifestCodec
             TopicArn = Optional(values, "topic_arn"),
             UpdatedAt = TimeValue(values, "updated_at"),
             AbortReason = Optional(values, "abort_reason"),
+            StoredSegments = storedSegments,
+            StoredBytes = storedBytes,
         };
     }
 
@@ -146,6 +153,10 @@ internal static class ManifestCodec
         }
         return value;
     }
+
+    /// <summary>A key that may be absent (null), and when present must lie in <paramref name="min"/>..<paramref name="max"/>.</summary>
+    private static long? OptionalLong(Dictionary<string, string> values, string key, long min, long max) =>
+        Optional(values, key) is null ? null : Long(values, key, required: true, min, max);
 
     private static bool Bool(Dictionary<string, string> values, string key, bool required)
     {

@@ -68,9 +68,9 @@ internal sealed class VerifyCommand : ArchiveCommand
 
         var problems = new List<string>();
         var complete = manifest.State == BroadcastState.Complete;
-        if (index is not null && index.Count != manifest.NumSegments)
+        if (index is not null && index.Count != manifest.Segments)
         {
-            problems.Add($"{KeyLayout.ChecksumsName} lists {index.Count} segments, the manifest {manifest.NumSegments}");
+            problems.Add($"{KeyLayout.ChecksumsName} lists {index.Count} segments, the manifest {manifest.Segments}");
         }
         using var tracker = new BroadcastTracker(location, time, loggers.CreateLogger<BroadcastTracker>());
         tracker.ApplyManifest(manifest);
@@ -88,19 +88,19 @@ internal sealed class VerifyCommand : ArchiveCommand
             TransferIdleTimeout = parse.GetValue(_transferTimeout),
         };
         var reader = new BroadcastReader(aws.S3, tracker, store, options, notificationsExpected: false, loggers, time, FailurePolicy.RecordAndContinue);
-        var totals = await reader.ReadStoredAsync(manifest.NumSegments, NullSink.Instance, ct).ConfigureAwait(false);
+        var totals = await reader.ReadStoredAsync(manifest.Segments, NullSink.Instance, ct).ConfigureAwait(false);
 
         var bad = totals.Bad.ToList();
         if (complete)
         {
             // A complete archive holds exactly segments 1..num_segments; anything after would change `cat 0*`.
-            bad.AddRange(await ExtraSegmentsAsync(aws, location, manifest.NumSegments, ct).ConfigureAwait(false));
+            bad.AddRange(await ExtraSegmentsAsync(aws, location, manifest.Segments, ct).ConfigureAwait(false));
         }
         var whole = totals.Sha256 is not null;
-        bool? sizeOk = whole ? totals.Bytes == manifest.TotalSize : null;
+        bool? sizeOk = whole ? totals.Bytes == manifest.Bytes : null;
         if (sizeOk == false)
         {
-            problems.Add($"the segments hold {totals.Bytes} bytes, the manifest says total_size = {manifest.TotalSize}");
+            problems.Add($"the segments hold {totals.Bytes} bytes, the manifest says total_size = {manifest.Bytes}");
         }
         bool? shaOk = whole && complete && manifest.StreamSha256 is not null ? totals.Sha256 == manifest.StreamSha256 : null;
         if (shaOk == false)
@@ -121,10 +121,10 @@ internal sealed class VerifyCommand : ArchiveCommand
             Format = manifest.IsLegacy ? "s3pipe2" : "s3fanout",
             Ok = complete && !integrity && totals.Failed.Count == 0,
             ChecksumSource = index is not null ? "checksums" : manifest.IsLegacy ? "etag_md5" : "metadata",
-            Segments = manifest.NumSegments,
+            Segments = manifest.Segments,
             SegmentsVerified = totals.Segments,
             Bytes = totals.Bytes,
-            ExpectedBytes = manifest.TotalSize,
+            ExpectedBytes = manifest.Bytes,
             SizeOk = sizeOk,
             StreamSha256Expected = manifest.StreamSha256,
             StreamSha256Actual = totals.Sha256,

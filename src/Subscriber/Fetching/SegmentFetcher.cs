@@ -82,11 +82,18 @@ internal sealed class SegmentFetcher(
             {
                 return await retry.ExecuteAsync(token => FetchOnceAsync(index, key, token), ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.NotFound)
+            catch (Exception e) when (AwsErrors.ClassifyRead(e) is { Kind: FailureKind.NotFound or FailureKind.MissingOrDenied } absence)
             {
                 // Not stored yet: a later segment was announced first, or the notification raced the upload. This is
                 // waiting, not retrying a failure: the watcher's stall timeout bounds it while the broadcast is open.
-                if (StoredOnly || (tracker.Final is { } final && index <= final.Segments && ++missingAfterEnd >= retry.Tries))
+                // A 403 is the same answer to a principal without s3:ListBucket, until the publisher said the segment is
+                // stored: from then on it is a denial (exit 4), after as many looks as a 404 after the end gets.
+                var denied = absence.Kind == FailureKind.MissingOrDenied;
+                if (denied && (StoredOnly || (tracker.IsStored(index) && ++missingAfterEnd >= retry.Tries)))
+                {
+                    throw new FatalException(ExitCodes.Access, $"segment {index} ({url}): {absence.Line}", e);
+                }
+                if (!denied && (StoredOnly || (tracker.Final is { } final && index <= final.Segments && ++missingAfterEnd >= retry.Tries)))
                 {
                     throw Problem(new FatalException(ExitCodes.Integrity, StoredOnly
                         ? $"segment {index} ({url}) is missing: no such object"

@@ -23,6 +23,9 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
     /// <summary>The highest segment index known to exist or to be on its way.</summary>
     public long MaxKnownIndex { get; private set; }
 
+    /// <summary>Segments 1..this many are all stored, as the manifest, a heartbeat or the end of the stream said.</summary>
+    private long _storedThrough;
+
     public FinalInfo? Final { get; private set; }
 
     public string? AbortReason { get; private set; }
@@ -50,6 +53,19 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
         }
     }
 
+    /// <summary>
+    /// Whether the publisher said segment <paramref name="index"/> is stored: its segment-ready notification or the
+    /// checksum index named it, or a manifest, heartbeat or end of stream counted past it. A segment not known to be
+    /// stored may simply not be there yet.
+    /// </summary>
+    public bool IsStored(long index)
+    {
+        lock (_gate)
+        {
+            return index <= _storedThrough || _known.ContainsKey(index);
+        }
+    }
+
     /// <summary>When the publisher sent the segment-ready notification for <paramref name="index"/>, if one arrived.</summary>
     public DateTimeOffset? TryGetAnnouncedAt(long index)
     {
@@ -73,9 +89,11 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
                     break;
                 case Heartbeat h:
                     MaxKnownIndex = Math.Max(MaxKnownIndex, h.StoredSegments);
+                    _storedThrough = Math.Max(_storedThrough, h.StoredSegments);
                     break;
                 case EndOfStream e:
                     Final ??= new FinalInfo(e.Segments, e.Bytes, e.Sha256.ToLowerInvariant());
+                    _storedThrough = Math.Max(_storedThrough, e.Segments);
                     break;
                 case BroadcastAborted a:
                     AbortReason ??= a.Reason;
@@ -95,9 +113,10 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
             IsLegacy = manifest.IsLegacy;
             UploadBegan ??= manifest.UploadBegan;
             Notify = manifest.Notify;
-            if (manifest.NumSegments > MaxKnownIndex)
+            _storedThrough = Math.Max(_storedThrough, manifest.Segments);
+            if (manifest.Segments > MaxKnownIndex)
             {
-                MaxKnownIndex = manifest.NumSegments;
+                MaxKnownIndex = manifest.Segments;
                 news = true;
             }
             if (manifest.UpdatedAt != LastManifestUpdate)
@@ -107,7 +126,7 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
             }
             if (manifest.State == BroadcastState.Complete && Final is null)
             {
-                Final = new FinalInfo(manifest.NumSegments, manifest.TotalSize, manifest.StreamSha256);
+                Final = new FinalInfo(manifest.Segments, manifest.Bytes, manifest.StreamSha256);
                 news = true;
             }
             if (manifest.State == BroadcastState.Aborted && AbortReason is null)

@@ -42,7 +42,10 @@ internal sealed class BroadcastWatcher(
             }
             if (!tracker.Exists && time.GetElapsedTime(started) > options.Wait)
             {
-                throw new FatalException(ExitCodes.NotFound, $"no broadcast at {tracker.Location}: nothing appeared within {options.Wait.TotalSeconds:0.#} s (--wait)");
+                var within = $"within {options.Wait.TotalSeconds:0.#} s (--wait)";
+                throw manifests.Denial is { } denial
+                    ? new FatalException(ExitCodes.Access, $"no readable broadcast at {tracker.Location} {within}: {denial.Message}", denial)
+                    : new FatalException(ExitCodes.NotFound, $"no broadcast at {tracker.Location}: nothing appeared {within}");
             }
             if (tracker.Exists && tracker.Final is null && tracker.SinceLastNews > options.StallTimeout)
             {
@@ -56,7 +59,8 @@ internal sealed class BroadcastWatcher(
     {
         try
         {
-            if (await manifests.TryReadAsync(ct).ConfigureAwait(false) is { } manifest)
+            // Before the broadcast is known to exist, a 403 on its manifest is taken for "not there yet" (see ManifestStore).
+            if (await manifests.TryReadAsync(ct, awaitingStart: !tracker.Exists).ConfigureAwait(false) is { } manifest)
             {
                 tracker.ApplyManifest(manifest);
             }

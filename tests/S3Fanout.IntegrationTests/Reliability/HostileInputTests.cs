@@ -58,7 +58,10 @@ public sealed class HostileInputTests(EmulatorFixture emulator, ITestOutputHelpe
         var data = new TestData(2L * 1024 * 1024, seed: 91);
         await _kit.PublishAsync(bucket, "stream", data, "-m", "1");
         var manifest = await _kit.TryReadTextAsync(bucket, "stream/.manifest");
-        await _kit.PutTextAsync(bucket, "stream/.manifest", manifest!.Replace("num_segments = 2", "num_segments = 999999999999999", StringComparison.Ordinal));
+        // Both counts, s3pipe2's and S3Fanout's own, as a manifest consistent with itself would claim them.
+        await _kit.PutTextAsync(bucket, "stream/.manifest", manifest!
+            .Replace("num_segments = 2", "num_segments = 999999999999999", StringComparison.Ordinal)
+            .Replace("stored_segments = 2", "stored_segments = 999999999999999", StringComparison.Ordinal));
         // The index matches the inflated count no more than the objects do; without it the subscriber falls back to metadata.
         await emulator.S3.DeleteObjectAsync(bucket, "stream/.checksums");
 

@@ -187,8 +187,13 @@ internal sealed partial class ScenarioKit(EmulatorFixture emulator)
     public static long Long(IReadOnlyDictionary<string, string> manifest, string key) =>
         long.Parse(manifest[key], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// How many segments the manifest says are stored: S3Fanout's stored_segments, else s3pipe2's num_segments (which an
+    /// open S3Fanout manifest keeps one segment behind).
+    /// </summary>
     public static long NumSegments(IReadOnlyDictionary<string, string> manifest) =>
-        manifest.TryGetValue("num_segments", out var v) ? long.Parse(v, CultureInfo.InvariantCulture) : 0;
+        manifest.TryGetValue("stored_segments", out var stored) ? long.Parse(stored, CultureInfo.InvariantCulture)
+        : manifest.TryGetValue("num_segments", out var v) ? long.Parse(v, CultureInfo.InvariantCulture) : 0;
 
     /// <summary>
     /// Asserts stderr holds exactly one line that is not a log line, that it starts with "<paramref name="executable"/>: ",

@@ -91,6 +91,73 @@ public sealed class ManifestCodecTests
     }
 
     [Fact]
+    public void WhenAnOpenBroadcastRecordsItsStoredSegments_S3pipe2sKeysStayOneSegmentBehindAndS3FanoutsHoldTheTrueCount()
+    {
+        // s3pipe2's `from` stops only right after writing segment num_segments of a completed manifest: an open
+        // manifest naming the last segment would have it write that segment early and then wait forever.
+        var open = (Full with { Completed = false, State = BroadcastState.Open, UploadEnded = null, StreamSha256 = null }).WithStored(3, 2_500_000, 400_000);
+
+        var text = ManifestCodec.Format(open);
+
+        Assert.Contains("\nnum_segments = 2\ntotal_size = 2100000\n", text, StringComparison.Ordinal);
+        Assert.Contains("stored_segments = 3\nstored_bytes = 2500000\n", text, StringComparison.Ordinal);
+        var parsed = ManifestCodec.Parse(text);
+        Assert.Equal(open, parsed);
+        Assert.Equal((3L, 2_500_000L), (parsed.Segments, parsed.Bytes));
+    }
+
+    [Fact]
+    public void WhenACompletedBroadcastRecordsItsStoredSegments_S3pipe2sKeysHoldTheTrueCount()
+    {
+        var complete = Full.WithStored(3, 2_500_000, 400_000);
+
+        var text = ManifestCodec.Format(complete);
+
+        Assert.Contains("\nnum_segments = 3\ntotal_size = 2500000\n", text, StringComparison.Ordinal);
+        Assert.Equal((3L, 2_500_000L, 3L, 2_500_000L), (complete.NumSegments, complete.TotalSize, complete.Segments, complete.Bytes));
+    }
+
+    [Fact]
+    public void WhenNothingIsStoredYet_AnOpenManifestCountsZeroEverywhere()
+    {
+        var open = (Full with { Completed = false, State = BroadcastState.Open }).WithStored(0, 0, 0);
+
+        Assert.Equal((0L, 0L, 0L, 0L), (open.NumSegments, open.TotalSize, open.Segments, open.Bytes));
+    }
+
+    [Fact]
+    public void WhenAnOlderS3FanoutManifestHasNoStoredKeys_ReadersTakeNumSegmentsAsTheStoredCount()
+    {
+        var older = ManifestCodec.Format(Full with { Completed = false, State = BroadcastState.Open, UploadEnded = null, StreamSha256 = null });
+        Assert.DoesNotContain("stored_", older, StringComparison.Ordinal);
+
+        var parsed = ManifestCodec.Parse(older);
+
+        Assert.Null(parsed.StoredSegments);
+        Assert.Equal((42L, 351_000_123L), (parsed.Segments, parsed.Bytes));
+    }
+
+    [Fact]
+    public void WhenAManifestHasKeysThisVersionDoesNotKnow_TheyAreIgnored()
+    {
+        // What lets an older S3Fanout read a newer manifest (it goes by num_segments, one segment behind while open).
+        var parsed = ManifestCodec.Parse(InProgress + "some_future_key = 7\n");
+
+        Assert.Equal(4, parsed.Segments);
+    }
+
+    [Theory]
+    [InlineData("completed = false\nstate = open\nnum_segments = 3\ntotal_size = 30\nstored_segments = 2\nstored_bytes = 30\n", "'stored_segments' = '2' is not a whole number in 3..")]
+    [InlineData("completed = false\nstate = open\nnum_segments = 3\ntotal_size = 30\nstored_segments = 4\nstored_bytes = 29\n", "'stored_bytes' = '29' is not a whole number in 30..")]
+    [InlineData("completed = true\nstate = complete\nnum_segments = 3\ntotal_size = 30\nstored_segments = 4\nstored_bytes = 30\n", "'stored_segments' = '4' is not a whole number in 3..3")]
+    public void WhenTheStoredCountContradictsS3pipe2sKeys_ParsingFails(string keys, string expected)
+    {
+        var e = Assert.Throws<ManifestException>(() => ManifestCodec.Parse("[s3pipe2]\ns3fanout_format = 1\n" + keys));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WhenS3pipe2WroteACompletedManifest_ItParsesAsALegacyCompleteArchive()
     {
         var m = ManifestCodec.Parse(Completed);

@@ -29,14 +29,7 @@ public sealed class BroadcastReaderTests : IDisposable
     /// <summary>A complete broadcast of <paramref name="segments"/> segments, with its checksum index; returns its bytes.</summary>
     private void Publish(int segments, params int[] overwritten)
     {
-        _stream = RandomNumberGenerator.GetBytes(segments * SegmentBytes);
-        var infos = new List<SegmentInfo>();
-        for (var i = 1; i <= segments; i++)
-        {
-            var body = _stream.AsSpan((i - 1) * SegmentBytes, SegmentBytes).ToArray();
-            infos.Add(new SegmentInfo(i, (i - 1L) * SegmentBytes, SegmentBytes, SegmentChecksum.Of(body)));
-            _s3.Store(Key(i), overwritten.Contains(i) ? RandomNumberGenerator.GetBytes(SegmentBytes) : body);
-        }
+        var infos = Store(segments, overwritten);
         _tracker.ApplyManifest(new Manifest
         {
             FormatVersion = 1,
@@ -47,6 +40,20 @@ public sealed class BroadcastReaderTests : IDisposable
             StreamSha256 = Convert.ToHexStringLower(SHA256.HashData(_stream)),
         });
         _tracker.ApplyChecksums(infos);
+    }
+
+    /// <summary>Stores the segments of a new stream of <paramref name="segments"/> segments in <see cref="_stream"/>; tells the tracker nothing.</summary>
+    private List<SegmentInfo> Store(int segments, params int[] overwritten)
+    {
+        _stream = RandomNumberGenerator.GetBytes(segments * SegmentBytes);
+        var infos = new List<SegmentInfo>();
+        for (var i = 1; i <= segments; i++)
+        {
+            var body = _stream.AsSpan((i - 1) * SegmentBytes, SegmentBytes).ToArray();
+            infos.Add(new SegmentInfo(i, (i - 1L) * SegmentBytes, SegmentBytes, SegmentChecksum.Of(body)));
+            _s3.Store(Key(i), overwritten.Contains(i) ? RandomNumberGenerator.GetBytes(SegmentBytes) : body);
+        }
+        return infos;
     }
 
     private static string Key(long index) => KeyLayout.SegmentKey(Locations.Default.Prefix, index);
@@ -144,6 +151,56 @@ public sealed class BroadcastReaderTests : IDisposable
 
         Assert.Equal(ExitCodes.Access, e.ExitCode);
         Assert.Equal(1, _s3.GetsOf(Key(3)));
+    }
+
+    [Fact]
+    public async Task WhenASegmentNotYetStoredAnswers403_AFollowingReadLooksAgainUntilItIsThere()
+    {
+        // Without s3:ListBucket S3 answers 403 for a key that does not exist: segment 4 is announced before 3 is stored.
+        var infos = Store(4);
+        _s3.Denied[Key(3)] = true;
+        _tracker.ApplyManifest(new Manifest { FormatVersion = 1, State = BroadcastState.Open }.WithStored(2, 2 * SegmentBytes, SegmentBytes));
+        foreach (var info in infos.Where(i => i.Index != 3))
+        {
+            _tracker.Apply(new SegmentReady { Bucket = Locations.Default.Bucket, Broadcast = Locations.Default.Prefix, Index = info.Index, Key = Key(info.Index), Offset = info.Offset, Size = info.Size, Checksum = info.Checksum });
+        }
+        using var sink = new MemoryStream();
+
+        var read = Reader(FailurePolicy.AbortOnFirstBadSegment).RunAsync(new StreamSink(sink), [], CancellationToken.None);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (_s3.GetsOf(Key(3)) < 3 && !read.IsCompleted && clock.Elapsed < Deadlines.Generous)
+        {
+            await Task.Delay(20);
+        }
+        Assert.False(read.IsCompleted, "the read ended on a 403 for a segment that was not stored yet: " + read.Exception?.InnerException?.Message);
+        Assert.True(_s3.GetsOf(Key(3)) >= 3, "segment 3 was not looked for again after its 403s");
+        // Segment 3 is stored and the broadcast completes.
+        _tracker.ApplyChecksums(infos);
+        _tracker.ApplyManifest(new Manifest
+        {
+            FormatVersion = 1,
+            Completed = true,
+            State = BroadcastState.Complete,
+            StreamSha256 = Convert.ToHexStringLower(SHA256.HashData(_stream)),
+        }.WithStored(4, _stream.Length, SegmentBytes));
+        _s3.Denied.TryRemove(Key(3), out _);
+        await read.Within("the read");
+
+        Assert.Equal(_stream, sink.ToArray());
+    }
+
+    [Fact]
+    public async Task WhenASegmentThePublisherSaidIsStoredAnswers403_AFollowingReadEndsWithExit4NamingListBucket()
+    {
+        Publish(4);
+        _s3.Denied[Key(3)] = true;
+
+        var e = await Assert.ThrowsAsync<FatalException>(() => Reader(FailurePolicy.AbortOnFirstBadSegment, tries: 2).RunAsync(new StreamSink(Stream.Null), [], CancellationToken.None).Within("the read"));
+
+        Assert.Equal(ExitCodes.Access, e.ExitCode);
+        Assert.Contains("segment 3", e.Message, StringComparison.Ordinal);
+        Assert.Contains("s3:ListBucket", e.Message, StringComparison.Ordinal);
+        Assert.Equal(2, _s3.GetsOf(Key(3)));
     }
 
     [Fact]

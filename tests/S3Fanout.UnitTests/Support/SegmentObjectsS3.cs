@@ -42,7 +42,11 @@ internal sealed class SegmentObjectsS3()
         {
             throw new AmazonS3Exception("The specified key does not exist.", ErrorType.Sender, "NoSuchKey", "req", HttpStatusCode.NotFound);
         }
-        var (first, last) = request.ByteRange is null ? (0L, body.Length - 1L) : (request.ByteRange.Start, Math.Min(request.ByteRange.End < 0 ? long.MaxValue : request.ByteRange.End, body.Length - 1L));
+        // "bytes=0-" (an open range, sent when the size is not known yet) runs to the end of the object.
+        var openEnded = request.ByteRange?.FormattedByteRange?.EndsWith('-') == true;
+        var (first, last) = request.ByteRange is null ? (0L, body.Length - 1L)
+            : openEnded ? (0L, body.Length - 1L)
+            : (request.ByteRange.Start, Math.Min(request.ByteRange.End < 0 ? long.MaxValue : request.ByteRange.End, body.Length - 1L));
         var length = Math.Max(0, last - first + 1);
         var response = new GetObjectResponse
         {

@@ -100,6 +100,26 @@ public sealed class BroadcastTrackerTests : IDisposable
     }
 
     [Fact]
+    public void WhenAnOpenManifestKeepsS3pipe2sCountOneBehind_S3FanoutsOwnCountIsWhatBecomesKnown()
+    {
+        _tracker.ApplyManifest(new Manifest { FormatVersion = 1, State = BroadcastState.Open }.WithStored(4, 40, 10));
+
+        Assert.Equal(4, _tracker.MaxKnownIndex);
+        Assert.True(_tracker.IsStored(4));
+        Assert.False(_tracker.IsStored(5));
+    }
+
+    [Fact]
+    public void WhenThePublisherSaidASegmentIsStored_ItIsKnownStoredAndOnlyThen()
+    {
+        _tracker.Apply(Ready(7));
+        _tracker.ApplyManifest(new Manifest { FormatVersion = 1, State = BroadcastState.Open, NumSegments = 2 });
+
+        // Segments 1-2 by the manifest's count and 7 by its notification; 3-6 may simply not be there yet.
+        Assert.Equal([1L, 2L, 7L], Enumerable.Range(1, 8).Select(i => (long)i).Where(_tracker.IsStored));
+    }
+
+    [Fact]
     public void WhenAManifestIsBehindTheNotifications_ItDoesNotLowerWhatIsKnown()
     {
         _tracker.Apply(Ready(9));

@@ -82,8 +82,8 @@ internal sealed class QueueSubscription : IAsyncDisposable
     public async Task<string> SubscribeAsync(string topic, string? filterPolicy, CancellationToken ct)
     {
         var sns = _sns ?? throw new InvalidOperationException("no SNS client");
-        // CreateTopic is idempotent, so a subscriber started before the publisher subscribes to the same topic.
-        var topicArn = topic.StartsWith("arn:", StringComparison.Ordinal) ? topic : await sns.CreateTopicAsync(topic, null, ct).ConfigureAwait(false);
+        // Opened as the publisher opens it, so a subscriber started before the publisher subscribes to the same topic.
+        var topicArn = await ChannelTopic.OpenAsync(sns, topic, ct).ConfigureAwait(false);
         _topicArns.Add(topicArn);
         await _sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest
         {

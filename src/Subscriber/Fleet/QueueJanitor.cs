@@ -50,7 +50,7 @@ internal sealed class QueueJanitor(IAmazonSQS sqs)
                         // Deleted meanwhile by its owner or another janitor.
                     }
                 }
-                result.Add(new OrphanQueue(url, alive, tags.GetValueOrDefault(QueueTags.Host), tags.GetValueOrDefault(QueueTags.Pid), !dryRun));
+                result.Add(new OrphanQueue(url, alive, tags.GetValueOrDefault(QueueTags.Host) is { } host ? QueueTags.Text(host) : null, tags.GetValueOrDefault(QueueTags.Pid), !dryRun));
             }
             token = page.NextToken;
         }

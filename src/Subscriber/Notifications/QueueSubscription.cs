@@ -108,8 +108,8 @@ internal sealed class QueueSubscription : IAsyncDisposable
         return new Dictionary<string, string>
         {
             [QueueTags.Bucket] = bucket,
-            [QueueTags.Watching] = Truncate(watching, 256),
-            [QueueTags.Host] = Truncate(Environment.MachineName, 256),
+            [QueueTags.Watching] = QueueTags.Value(watching),
+            [QueueTags.Host] = QueueTags.Value(Environment.MachineName),
             [QueueTags.Pid] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
             [QueueTags.Created] = now,
             [QueueTags.Alive] = now,
@@ -121,8 +121,18 @@ internal sealed class QueueSubscription : IAsyncDisposable
 
     public static string FilterForPrefixes(IEnumerable<string> prefixes, IEnumerable<string> exact) => JsonSerializer.Serialize(new Dictionary<string, object>
     {
-        [NotificationCodec.BroadcastAttribute] = exact.Cast<object>().Concat(prefixes.Select(p => new Dictionary<string, string> { ["prefix"] = p })).ToArray(),
+        [NotificationCodec.BroadcastAttribute] = exact.Select(PolicyString).Cast<object>()
+            .Concat(prefixes.Select(p => new Dictionary<string, string> { ["prefix"] = PolicyString(p) })).ToArray(),
     });
+
+    /// <summary>
+    /// A broadcast name as a filter-policy string. SNS matches attribute-based policies against the attribute value with
+    /// its double quotes and backslashes escaped, so those two must be escaped twice in the policy, or the policy never
+    /// matches (https://docs.aws.amazon.com/sns/latest/dg/subscription-filter-policy-constraints.html, "Policy constraints
+    /// for attribute-based filtering"). The JSON serializer adds the second escape.
+    /// </summary>
+    private static string PolicyString(string name) =>
+        name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 
     /// <summary>The queue policy: only the given topics may send, and only to this queue.</summary>
     private static string OnlyFromTopicsPolicy(string queueArn, IReadOnlyList<string> topicArns) => JsonSerializer.Serialize(new
@@ -166,6 +176,4 @@ internal sealed class QueueSubscription : IAsyncDisposable
             _logger.LogWarning("Could not delete queue {Queue}: {Error}", QueueUrl, AwsErrors.Describe(e));
         }
     }
-
-    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }

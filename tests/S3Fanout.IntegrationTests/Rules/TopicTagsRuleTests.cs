@@ -16,7 +16,7 @@ public sealed class TopicTagsRuleTests(EmulatorFixture emulator)
     {
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1);
         proxy.Rules.Add(new TopicTagsRule());
-        using var sns = Client(proxy);
+        using var sns = RuleClients.Sns(emulator, proxy);
         var name = emulator.UniqueName("tags");
 
         var arn = await sns.CreateTopicAsync(name, tags: null, CancellationToken.None);
@@ -32,14 +32,11 @@ public sealed class TopicTagsRuleTests(EmulatorFixture emulator)
     public async Task Without_the_rule_the_emulator_merges_the_tags()
     {
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1);
-        using var sns = Client(proxy);
+        using var sns = RuleClients.Sns(emulator, proxy);
         var name = emulator.UniqueName("tags");
 
         var arn = await sns.CreateTopicAsync(name, tags: null, CancellationToken.None);
 
         Assert.Equal(arn, await sns.CreateTopicAsync(name, Tagged, CancellationToken.None));
     }
-
-    private SnsClient Client(FaultProxy proxy) =>
-        new(new SnsClientOptions { ServiceUrl = proxy.Endpoint, Region = emulator.Region, MaxAttempts = 1 }, emulator.Credentials);
 }

@@ -102,6 +102,18 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
         await SendAsync(request, ct).ConfigureAwait(false);
     }
 
+    public async Task<SnsSubscriptionPage> ListSubscriptionsByTopicAsync(string topicArn, string? nextToken, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topicArn);
+        var request = new SnsQueryRequest("ListSubscriptionsByTopic").Add("TopicArn", topicArn);
+        if (!string.IsNullOrEmpty(nextToken))
+        {
+            request.Add("NextToken", nextToken);
+        }
+        var result = SnsResponseParser.ParseResult(request.Action, await SendAsync(request, ct).ConfigureAwait(false));
+        return SnsResponseParser.ParseSubscriptions(result);
+    }
+
     public async Task<string> PublishAsync(
         string topicArn, string message, IReadOnlyDictionary<string, string> stringAttributes, CancellationToken ct)
     {

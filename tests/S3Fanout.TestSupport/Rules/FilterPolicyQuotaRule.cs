@@ -23,6 +23,9 @@ public sealed class FilterPolicyQuotaRule(int perTopic = 200, int perAccount = 1
 
     public int PerAccount { get; } = perAccount >= 0 ? perAccount : throw new ArgumentOutOfRangeException(nameof(perAccount));
 
+    /// <summary>Filter policies in use on every topic.</summary>
+    public int Total => _topicBySubscription.Count;
+
     /// <summary>Filter policies in use on <paramref name="topicArn"/>.</summary>
     public int InUse(string topicArn) => _topicBySubscription.Values.Count(t => t == topicArn);
 

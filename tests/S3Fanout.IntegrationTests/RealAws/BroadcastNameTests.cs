@@ -44,9 +44,8 @@ public sealed class BroadcastNameTests(EmulatorFixture emulator, ITestOutputHelp
         proxy.Rules.Add(new SnsFilterEscapingRule());
         var received = proxy.Rules.Add(new DeliveryCounter());
 
-        await using var subscriber = _kit.Scenario.StartSubscriber(ReliabilityKit.Via(proxy, "-v", "--wait", "60s", "--poll-interval", "30s", url));
-        await Poll.UntilAsync(() => subscriber.Stderr.Contains(" subscribed to ", StringComparison.Ordinal) || subscriber.HasExited, Bound, "the subscription");
-        await using var publisher = _kit.Scenario.StartPublisher(ReliabilityKit.Via(proxy, "--heartbeat-interval", "1s", url), stdin: data.OpenRead());
+        await using var subscriber = await NotifiedRun.StartSubscribedAsync(_kit, proxy, url, Bound);
+        await using var publisher = NotifiedRun.StartPublisher(_kit, proxy, url, data);
         var publisherCode = await publisher.WaitForExitAsync(Bound);
         var subscriberCode = await subscriber.WaitForExitAsync(Bound);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{received.Messages} notifications received; refusals: {proxy.Rules}"));

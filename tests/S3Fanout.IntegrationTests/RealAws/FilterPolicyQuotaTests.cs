@@ -63,12 +63,12 @@ public sealed class FilterPolicyQuotaTests(EmulatorFixture emulator, ITestOutput
             output.WriteLine(cleanup.StdoutText);
         }
         Assert.Equal(0, quota.Total);
+        Assert.Empty(await _kit.Scenario.ListSubscriberQueuesAsync(bucket));
 
         var url3 = $"s3://{bucket}/three";
         var data = new TestData(200_000, seed: 41);
-        await using var third = _kit.Scenario.StartSubscriber(ReliabilityKit.Via(proxy, "-v", "--wait", "60s", "--poll-interval", "30s", url3));
-        await Poll.UntilAsync(() => quota.Total == 1 || third.HasExited, Bound, "the third subscription");
-        await using var publisher = _kit.Scenario.StartPublisher(ReliabilityKit.Via(proxy, "--heartbeat-interval", "1s", url3), stdin: data.OpenRead());
+        await using var third = await NotifiedRun.StartSubscribedAsync(_kit, proxy, url3, Bound);
+        await using var publisher = NotifiedRun.StartPublisher(_kit, proxy, url3, data);
         await publisher.EnsureExitCodeAsync(Bound);
         Assert.True(await third.WaitForExitAsync(Bound) == 0, third.StderrTail());
         Assert.Equal(data.Sha256, third.StdoutSha256);
@@ -86,10 +86,9 @@ public sealed class FilterPolicyQuotaTests(EmulatorFixture emulator, ITestOutput
         var wanted = new TestData(200_000, seed: 42);
         var other = new TestData(150_000, seed: 43);
 
-        await using var subscriber = _kit.Scenario.StartSubscriber(ReliabilityKit.Via(proxy, "-v", "--wait", "60s", "--poll-interval", "30s", $"s3://{bucket}/wanted"));
-        await Poll.UntilAsync(() => subscriber.Stderr.Contains(" subscribed to ", StringComparison.Ordinal) || subscriber.HasExited, Bound, "the subscription");
-        await using var noise = _kit.Scenario.StartPublisher(ReliabilityKit.Via(proxy, "--heartbeat-interval", "1s", $"s3://{bucket}/wanted-not"), stdin: other.OpenRead());
-        await using var publisher = _kit.Scenario.StartPublisher(ReliabilityKit.Via(proxy, "--heartbeat-interval", "1s", $"s3://{bucket}/wanted"), stdin: wanted.OpenRead());
+        await using var subscriber = await NotifiedRun.StartSubscribedAsync(_kit, proxy, $"s3://{bucket}/wanted", Bound);
+        await using var noise = NotifiedRun.StartPublisher(_kit, proxy, $"s3://{bucket}/wanted-not", other);
+        await using var publisher = NotifiedRun.StartPublisher(_kit, proxy, $"s3://{bucket}/wanted", wanted);
         await noise.EnsureExitCodeAsync(Bound);
         await publisher.EnsureExitCodeAsync(Bound);
 

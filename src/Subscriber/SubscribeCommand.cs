@@ -157,8 +157,7 @@ internal static class SubscribeCommand
                     sources.Add(t => SubscribeInBackgroundAsync(options, queue, manifests, tracker, loggers.CreateLogger<QueueSubscription>(), t));
                 }
             }
-            var notified = subscription;
-            var follower = new BroadcastReader(aws.S3, tracker, manifests, options, () => notified?.Listening == true, loggers, time);
+            var follower = new BroadcastReader(aws.S3, tracker, manifests, options, () => subscription?.Listening == true, loggers, time);
             await using (ProgressScope.StartIfWanted(options.Progress, follower.Progress, "received", showLag: true))
             {
                 return await WriteAsync(options, follower, tracker, sources, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);
@@ -192,7 +191,7 @@ internal static class SubscribeCommand
         var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
         try
         {
-            await queue.SubscribeAsync(topic, QueueSubscription.FilterFor(options.Location.Prefix, isPrefix: false), ct).ConfigureAwait(false);
+            await queue.SubscribeAsync(topic, SubscriptionPolicies.FilterFor(options.Location.Prefix, isPrefix: false), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SnsException && AwsErrors.ToFatal(e, "").ExitCode != ExitCodes.Unreachable)
         {

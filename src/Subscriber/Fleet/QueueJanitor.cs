@@ -79,7 +79,7 @@ internal sealed class QueueJanitor(IAmazonSQS sqs, ISnsClient sns)
         var attributes = await sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = ["QueueArn", "Policy"] }, ct).ConfigureAwait(false);
         var queueArn = attributes.QueueARN;
         var found = new List<string>();
-        foreach (var topicArn in QueueSubscription.TopicsAllowedBy(attributes.Policy))
+        foreach (var topicArn in SubscriptionPolicies.TopicsAllowedBy(attributes.Policy))
         {
             string? next = null;
             do

@@ -1,12 +1,10 @@
 using System.Globalization;
-using System.Text.Json;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Aws.Sns;
 using S3Fanout.Shared.Notifications;
-using S3Fanout.Shared.Protocol;
 
 namespace S3Fanout.Subscriber.Notifications;
 
@@ -44,27 +42,6 @@ internal sealed class QueueSubscription : IAsyncDisposable
     public bool Listening => _listening;
 
     public void MarkListening() => _listening = true;
-
-    /// <summary>Creates a one-topic subscription, as the one-shot subscriber uses.</summary>
-    /// <param name="topic">Topic name or ARN; ignored when <paramref name="sns"/> is null (--notify sqs).</param>
-    public static async Task<QueueSubscription> CreateAsync(
-        IAmazonSQS sqs, ISnsClient? sns, string bucket, string? topic, string filterPolicy, string watching, ILogger logger, CancellationToken ct)
-    {
-        var subscription = await CreateQueueAsync(sqs, sns, bucket, watching, logger, ct).ConfigureAwait(false);
-        try
-        {
-            if (sns is not null && topic is not null)
-            {
-                await subscription.SubscribeAsync(topic, filterPolicy, ct).ConfigureAwait(false);
-            }
-            return subscription;
-        }
-        catch
-        {
-            await subscription.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
 
     /// <summary>Creates the queue only; add topics with <see cref="SubscribeAsync"/>.</summary>
     /// <param name="bucket">Names the queue, so --notify sqs publishers of that bucket find it.</param>
@@ -111,7 +88,7 @@ internal sealed class QueueSubscription : IAsyncDisposable
                 await _sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest
                 {
                     QueueUrl = QueueUrl,
-                    Attributes = new Dictionary<string, string> { ["Policy"] = OnlyFromTopicsPolicy(QueueArn, _topicArns) },
+                    Attributes = new Dictionary<string, string> { ["Policy"] = SubscriptionPolicies.OnlyFromTopics(QueueArn, _topicArns) },
                 }, token).ConfigureAwait(false);
             }
             string subscriptionArn;
@@ -168,71 +145,6 @@ internal sealed class QueueSubscription : IAsyncDisposable
             [QueueTags.Created] = now,
             [QueueTags.Alive] = now,
         };
-    }
-
-    /// <summary>Filter policy for one broadcast, or for every broadcast under any of the prefixes (the fleet service).</summary>
-    public static string FilterFor(string broadcast, bool isPrefix) => FilterForPrefixes(isPrefix ? [broadcast] : [], isPrefix ? [] : [broadcast]);
-
-    public static string FilterForPrefixes(IEnumerable<string> prefixes, IEnumerable<string> exact) => JsonSerializer.Serialize(new Dictionary<string, object>
-    {
-        [NotificationCodec.BroadcastAttribute] = exact.Select(PolicyString).Cast<object>()
-            .Concat(prefixes.Select(p => new Dictionary<string, string> { ["prefix"] = PolicyString(p) })).ToArray(),
-    });
-
-    /// <summary>
-    /// A broadcast name as a filter-policy string. SNS matches attribute-based policies against the attribute value with
-    /// its double quotes and backslashes escaped, so those two must be escaped twice in the policy, or the policy never
-    /// matches (https://docs.aws.amazon.com/sns/latest/dg/subscription-filter-policy-constraints.html, "Policy constraints
-    /// for attribute-based filtering"). The JSON serializer adds the second escape.
-    /// </summary>
-    private static string PolicyString(string name) =>
-        name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
-
-    /// <summary>The queue policy: only the given topics may send, and only to this queue.</summary>
-    private static string OnlyFromTopicsPolicy(string queueArn, IReadOnlyList<string> topicArns) => JsonSerializer.Serialize(new
-    {
-        Version = "2012-10-17",
-        Statement = new[]
-        {
-            new
-            {
-                Sid = "OnlyFromS3FanoutTopics",
-                Effect = "Allow",
-                Principal = new { Service = "sns.amazonaws.com" },
-                Action = "sqs:SendMessage",
-                Resource = queueArn,
-                Condition = new { ArnEquals = new Dictionary<string, object> { ["aws:SourceArn"] = topicArns.Count == 1 ? topicArns[0] : topicArns } },
-            },
-        },
-    });
-
-    /// <summary>The topics a queue policy written by this class lets send (none for a queue that was never subscribed).</summary>
-    public static IReadOnlyList<string> TopicsAllowedBy(string? policy)
-    {
-        if (string.IsNullOrEmpty(policy))
-        {
-            return [];
-        }
-        try
-        {
-            using var doc = JsonDocument.Parse(policy);
-            var topics = new List<string>();
-            foreach (var statement in doc.RootElement.TryGetProperty("Statement", out var s) && s.ValueKind == JsonValueKind.Array ? s.EnumerateArray() : default)
-            {
-                if (statement.TryGetProperty("Condition", out var c) && c.TryGetProperty("ArnEquals", out var arnEquals)
-                    && arnEquals.TryGetProperty("aws:SourceArn", out var source))
-                {
-                    topics.AddRange(source.ValueKind == JsonValueKind.Array
-                        ? source.EnumerateArray().Select(t => t.GetString() ?? "")
-                        : [source.GetString() ?? ""]);
-                }
-            }
-            return [.. topics.Where(t => t.StartsWith("arn:", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal)];
-        }
-        catch (JsonException)
-        {
-            return [];
-        }
     }
 
     public async ValueTask DisposeAsync()

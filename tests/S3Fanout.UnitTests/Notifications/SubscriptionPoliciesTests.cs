@@ -4,12 +4,12 @@ using Xunit;
 
 namespace S3Fanout.UnitTests.Notifications;
 
-public sealed class QueueSubscriptionPolicyTests
+public sealed class SubscriptionPoliciesTests
 {
     [Fact]
     public void A_filter_policy_escapes_quotes_and_backslashes_twice_as_SNS_matches_them()
     {
-        var policy = QueueSubscription.FilterFor("say \"hi\" \\ bye", isPrefix: false);
+        var policy = SubscriptionPolicies.FilterFor("say \"hi\" \\ bye", isPrefix: false);
 
         using var doc = JsonDocument.Parse(policy);
         var value = Assert.Single(doc.RootElement.GetProperty("s3fanout.broadcast").EnumerateArray()).GetString();
@@ -19,7 +19,7 @@ public sealed class QueueSubscriptionPolicyTests
     [Fact]
     public void A_prefix_filter_is_escaped_the_same_way_and_plain_names_are_untouched()
     {
-        var policy = QueueSubscription.FilterForPrefixes(["in\\box/", "plain/"], ["exact"]);
+        var policy = SubscriptionPolicies.FilterForPrefixes(["in\\box/", "plain/"], ["exact"]);
 
         using var doc = JsonDocument.Parse(policy);
         var values = doc.RootElement.GetProperty("s3fanout.broadcast").EnumerateArray().ToList();
@@ -36,6 +36,6 @@ public sealed class QueueSubscriptionPolicyTests
     [InlineData("", new string[0])]
     public void The_topics_a_queue_was_subscribed_to_are_read_from_its_policy(string policy, string[] topics)
     {
-        Assert.Equal(topics, QueueSubscription.TopicsAllowedBy(policy));
+        Assert.Equal(topics, SubscriptionPolicies.TopicsAllowedBy(policy));
     }
 }

@@ -72,4 +72,32 @@ public sealed class SubscribeThrottlingTests(EmulatorFixture emulator, ITestOutp
             }
         }
     }
+
+    [Fact]
+    public async Task A_subscriber_whose_Subscribe_stays_throttled_follows_the_manifest_to_the_end_while_it_keeps_trying()
+    {
+        var bucket = await emulator.CreateBucketAsync("throttled-long");
+        var url = $"s3://{bucket}/stream";
+        var data = new TestData(300_000, seed: 52);
+        await using var proxy = new FaultProxy(emulator.Endpoint, seed: 52);
+        // One Subscribe a second on a clock that stands still: once it is used, every further Subscribe is throttled.
+        var throttle = proxy.Rules.Add(new SubscribeThrottleRule(perSecond: 1, new FrozenTime()));
+        using (var sns = Rules.RuleClients.Sns(emulator, proxy))
+        {
+            var topic = await sns.CreateTopicAsync(emulator.UniqueName("used"), tags: null, CancellationToken.None);
+            var queue = await emulator.CreateQueueAsync("used");
+            await sns.SubscribeAsync(topic, "sqs", queue.Arn, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        await using var subscriber = _kit.Scenario.StartSubscriber(ReliabilityKit.Via(proxy, "--wait", "60s", url));
+        await Poll.UntilAsync(() => proxy.Rules.Refusals("Throttled") > 0 || subscriber.HasExited, Bound, "a throttled Subscribe");
+        await using var publisher = _kit.Scenario.StartPublisher(ReliabilityKit.Via(proxy, url), stdin: data.OpenRead());
+        await publisher.EnsureExitCodeAsync(Bound);
+        var code = await subscriber.WaitForExitAsync(Bound);
+
+        Assert.True(code == 0, $"subscriber exit {code}:\n{subscriber.StderrTail()}");
+        Assert.Equal(data.Sha256, subscriber.StdoutSha256);
+        Assert.Equal(1, throttle.Passed);
+        Assert.DoesNotContain("Cannot subscribe", subscriber.Stderr, StringComparison.Ordinal);
+    }
 }

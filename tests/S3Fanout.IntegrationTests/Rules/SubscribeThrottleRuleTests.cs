@@ -15,7 +15,7 @@ public sealed class SubscribeThrottleRuleTests(EmulatorFixture emulator)
     {
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1);
         // A clock that stands still keeps every call in one window.
-        var rule = proxy.Rules.Add(new SubscribeThrottleRule(perSecond: 3, new FixedClock()));
+        var rule = proxy.Rules.Add(new SubscribeThrottleRule(perSecond: 3, new FrozenTime()));
         using var sns = RuleClients.Sns(emulator, proxy);
         var topic = await sns.CreateTopicAsync(emulator.UniqueName("throttle"), tags: null, CancellationToken.None);
 
@@ -49,12 +49,5 @@ public sealed class SubscribeThrottleRuleTests(EmulatorFixture emulator)
     {
         var queue = await emulator.CreateQueueAsync("throttle");
         await sns.SubscribeAsync(topic, "sqs", queue.Arn, new Dictionary<string, string> { ["RawMessageDelivery"] = "true" }, CancellationToken.None);
-    }
-
-    private sealed class FixedClock : TimeProvider
-    {
-        private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
-
-        public override DateTimeOffset GetUtcNow() => _now;
     }
 }

@@ -123,10 +123,7 @@ internal static class PublishCommand
                 var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
                 try
                 {
-                    var arn = topic.StartsWith("arn:", StringComparison.Ordinal)
-                        ? topic
-                        : await sns.CreateTopicAsync(topic, new Dictionary<string, string> { ["s3fanout:bucket"] = options.Location.Bucket }, ct).ConfigureAwait(false);
-                    return new SnsNotificationSink(sns, arn);
+                    return new SnsNotificationSink(sns, await ChannelTopic.OpenAsync(sns, topic, ct).ConfigureAwait(false));
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -129,7 +129,7 @@ internal static class SubscribeCommand
             else if (mode is NotifyMode.Sns or NotifyMode.Sqs && manifest is not { IsLegacy: true })
             {
                 var sns = mode == NotifyMode.Sns ? services.GetRequiredService<ISnsClient>() : null;
-                subscription = await SubscribeAsync(options, aws, sns, loggers, ct).ConfigureAwait(false);
+                subscription = await OpenQueueAsync(options, aws, sns, loggers, ct).ConfigureAwait(false);
                 var receiver = new NotificationReceiver(aws.Sqs, subscription.QueueUrl, new HashSet<string> { location.Bucket },
                     n =>
                     {
@@ -145,13 +145,20 @@ internal static class SubscribeCommand
                     RequestTimeout = options.RequestTimeout,
                 };
                 sources.Add(receiver.RunAsync);
-                // Anything stored between the first manifest read and the subscription is caught here.
-                if (await manifests.TryReadAsync(ct, awaitingStart: !tracker.Exists).ConfigureAwait(false) is { } again)
+                // The manifest is followed at once; notifications count once the queue is subscribed (with --notify sqs
+                // the queue alone is enough), so a slow or throttled Subscribe never holds the stream back.
+                var queue = subscription;
+                if (sns is null)
                 {
-                    tracker.ApplyManifest(again);
+                    queue.MarkListening();
+                    await CatchUpAsync(manifests, tracker, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    sources.Add(t => SubscribeInBackgroundAsync(options, queue, manifests, tracker, loggers.CreateLogger<QueueSubscription>(), t));
                 }
             }
-            var follower = new BroadcastReader(aws.S3, tracker, manifests, options, subscription is not null, loggers, time);
+            var follower = new BroadcastReader(aws.S3, tracker, manifests, options, () => subscription?.Listening == true, loggers, time);
             await using (ProgressScope.StartIfWanted(options.Progress, follower.Progress, "received", showLag: true))
             {
                 return await WriteAsync(options, follower, tracker, sources, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);
@@ -166,23 +173,46 @@ internal static class SubscribeCommand
         }
     }
 
-    private static async Task<QueueSubscription> SubscribeAsync(SubscriberOptions options, AwsConnection aws, ISnsClient? sns, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<QueueSubscription> OpenQueueAsync(SubscriberOptions options, AwsConnection aws, ISnsClient? sns, ILoggerFactory loggers, CancellationToken ct)
     {
-        var logger = loggers.CreateLogger<QueueSubscription>();
-        var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
-        var filter = QueueSubscription.FilterFor(options.Location.Prefix, isPrefix: false);
         try
         {
-            return await QueueSubscription.CreateAsync(aws.Sqs, sns, options.Location.Bucket, topic, filter, options.Location.Prefix, logger, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (sns is not null && e is SnsException && AwsErrors.ToFatal(e, "").ExitCode != ExitCodes.Unreachable)
-        {
-            logger.LogWarning("Cannot subscribe to SNS topic {Topic} ({Error}); using the subscriber queue only (for --notify sqs publishers) and the manifest", topic, AwsErrors.Describe(e));
-            return await QueueSubscription.CreateAsync(aws.Sqs, null, options.Location.Bucket, null, filter, options.Location.Prefix, logger, ct).ConfigureAwait(false);
+            return await QueueSubscription.CreateQueueAsync(aws.Sqs, sns, options.Location.Bucket, options.Location.Prefix, loggers.CreateLogger<QueueSubscription>(), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             throw AwsErrors.ToFatal(e, "cannot create the subscriber queue");
+        }
+    }
+
+    /// <summary>Subscribes the queue to the channel's topic while the reader follows the manifest; then reads the manifest once more.</summary>
+    private static async Task SubscribeInBackgroundAsync(
+        SubscriberOptions options, QueueSubscription queue, ManifestStore manifests, BroadcastTracker tracker, ILogger logger, CancellationToken ct)
+    {
+        var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
+        try
+        {
+            await queue.SubscribeAsync(topic, SubscriptionPolicies.FilterFor(options.Location.Prefix, isPrefix: false), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SnsException && AwsErrors.ToFatal(e, "").ExitCode != ExitCodes.Unreachable)
+        {
+            logger.LogWarning("Cannot subscribe to SNS topic {Topic} ({Error}); using the subscriber queue only (for --notify sqs publishers) and the manifest", topic, AwsErrors.Describe(e));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw AwsErrors.ToFatal(e, $"cannot subscribe to SNS topic '{topic}'");
+        }
+        queue.MarkListening();
+        // Anything stored between the first manifest read and the subscription is caught here.
+        await CatchUpAsync(manifests, tracker, ct).ConfigureAwait(false);
+    }
+
+    private static async Task CatchUpAsync(ManifestStore manifests, BroadcastTracker tracker, CancellationToken ct)
+    {
+        // Before the broadcast is known to exist, a 403 on the manifest (no s3:ListBucket) is "not begun yet".
+        if (await manifests.TryReadAsync(ct, awaitingStart: !tracker.Exists).ConfigureAwait(false) is { } again)
+        {
+            tracker.ApplyManifest(again);
         }
     }
 

@@ -87,7 +87,7 @@ internal sealed class VerifyCommand : ArchiveCommand
             RequestTimeout = parse.GetValue(Common.RequestTimeout),
             TransferIdleTimeout = parse.GetValue(_transferTimeout),
         };
-        var reader = new BroadcastReader(aws.S3, tracker, store, options, notificationsExpected: false, loggers, time, FailurePolicy.RecordAndContinue);
+        var reader = new BroadcastReader(aws.S3, tracker, store, options, notificationsExpected: () => false, loggers, time, FailurePolicy.RecordAndContinue);
         var totals = await reader.ReadStoredAsync(manifest.Segments, NullSink.Instance, ct).ConfigureAwait(false);
 
         var bad = totals.Bad.ToList();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Aws.Sns;
 using S3Fanout.Shared.Cli;
 using S3Fanout.Subscriber.Notifications;
 
@@ -53,7 +54,7 @@ internal sealed class CleanupQueuesCommand
         IReadOnlyList<OrphanQueue> swept;
         try
         {
-            swept = await new QueueJanitor(aws.Sqs).SweepAsync(bucket, parse.GetValue(_olderThan), parse.GetValue(_dryRun), ct).ConfigureAwait(false);
+            swept = await new QueueJanitor(aws.Sqs, host.Services.GetRequiredService<ISnsClient>()).SweepAsync(bucket, parse.GetValue(_olderThan), parse.GetValue(_dryRun), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException and not FatalException)
         {
@@ -66,7 +67,7 @@ internal sealed class CleanupQueuesCommand
         }
         foreach (var q in swept)
         {
-            Console.Out.WriteLine($"{(q.Deleted ? "deleted" : "would delete")} {q.QueueUrl} (last alive {q.LastAlive:u}, host {q.Host ?? "?"}, pid {q.Pid ?? "?"})");
+            Console.Out.WriteLine($"{(q.Deleted ? "deleted" : "would delete")} {q.QueueUrl} and its {q.Unsubscribed} subscription(s) (last alive {q.LastAlive:u}, host {q.Host ?? "?"}, pid {q.Pid ?? "?"})");
         }
         Console.Out.WriteLine($"{swept.Count} orphaned queue(s) {(parse.GetValue(_dryRun) ? "found" : "deleted")}");
         return ExitCodes.Ok;

@@ -64,7 +64,7 @@ internal sealed class MirrorJob(
                 TransferIdleTimeout = options.TransferTimeout,
                 Wait = options.StallTimeout,
             };
-            var follower = new BroadcastReader(aws.Connection.S3, tracker, manifests, subscriberOptions, notificationsExpected: true, loggers, TimeProvider.System);
+            var follower = new BroadcastReader(aws.Connection.S3, tracker, manifests, subscriberOptions, notificationsExpected: () => true, loggers, TimeProvider.System);
             var result = await follower.RunAsync(sink, [], ct).ConfigureAwait(false);
             Record(MirrorStatus.Done, "sha256 " + result.Sha256, result.Segments, result.Bytes);
             _logger.LogInformation("Mirrored {Url}: {Bytes} bytes in {Segments} segments, sha256 {Sha256}", url, result.Bytes, result.Segments, result.Sha256);

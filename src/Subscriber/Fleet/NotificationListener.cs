@@ -31,7 +31,7 @@ internal sealed class NotificationListener(FleetAws aws, MirrorCoordinator coord
                 // An empty prefix takes the whole bucket, so no filter; otherwise only broadcasts under the prefixes.
                 var filter = inBucket.Any(c => c.Address.Prefix.Length == 0)
                     ? null
-                    : QueueSubscription.FilterForPrefixes(inBucket.Select(c => c.Address.Prefix).Distinct(), []);
+                    : SubscriptionPolicies.FilterForPrefixes(inBucket.Select(c => c.Address.Prefix).Distinct(), []);
                 await queue.SubscribeAsync(topic, filter, stoppingToken).ConfigureAwait(false);
             }
             coordinator.ListenerReady();

@@ -1,12 +1,10 @@
 using System.Globalization;
-using System.Text.Json;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Aws.Sns;
 using S3Fanout.Shared.Notifications;
-using S3Fanout.Shared.Protocol;
 
 namespace S3Fanout.Subscriber.Notifications;
 
@@ -19,11 +17,14 @@ namespace S3Fanout.Subscriber.Notifications;
 internal sealed class QueueSubscription : IAsyncDisposable
 {
     public const int RetentionSeconds = 4 * 3600;
+    public const string FilterPolicyLimitExceeded = "FilterPolicyLimitExceeded";
     private readonly IAmazonSQS _sqs;
     private readonly ISnsClient? _sns;
     private readonly ILogger _logger;
     private readonly List<string> _topicArns = [];
     private readonly List<string> _subscriptionArns = [];
+    private bool _unfiltered;
+    private volatile bool _listening;
 
     private QueueSubscription(IAmazonSQS sqs, ISnsClient? sns, string queueUrl, string queueArn, ILogger logger)
     {
@@ -37,26 +38,10 @@ internal sealed class QueueSubscription : IAsyncDisposable
     public string QueueUrl { get; }
     public string QueueArn { get; }
 
-    /// <summary>Creates a one-topic subscription, as the one-shot subscriber uses.</summary>
-    /// <param name="topic">Topic name or ARN; ignored when <paramref name="sns"/> is null (--notify sqs).</param>
-    public static async Task<QueueSubscription> CreateAsync(
-        IAmazonSQS sqs, ISnsClient? sns, string bucket, string? topic, string filterPolicy, string watching, ILogger logger, CancellationToken ct)
-    {
-        var subscription = await CreateQueueAsync(sqs, sns, bucket, watching, logger, ct).ConfigureAwait(false);
-        try
-        {
-            if (sns is not null && topic is not null)
-            {
-                await subscription.SubscribeAsync(topic, filterPolicy, ct).ConfigureAwait(false);
-            }
-            return subscription;
-        }
-        catch
-        {
-            await subscription.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    /// <summary>True once notifications can arrive: the queue is subscribed (or, with --notify sqs, merely exists).</summary>
+    public bool Listening => _listening;
+
+    public void MarkListening() => _listening = true;
 
     /// <summary>Creates the queue only; add topics with <see cref="SubscribeAsync"/>.</summary>
     /// <param name="bucket">Names the queue, so --notify sqs publishers of that bucket find it.</param>
@@ -78,27 +63,73 @@ internal sealed class QueueSubscription : IAsyncDisposable
         return new QueueSubscription(sqs, sns, created.QueueUrl, attributes.QueueARN, logger);
     }
 
-    /// <summary>Subscribes the queue to <paramref name="topic"/> (created if missing) and lets that topic, and only the subscribed topics, send to it.</summary>
+    /// <summary>
+    /// Subscribes the queue to <paramref name="topic"/> (created if missing) and lets that topic, and only the subscribed
+    /// topics, send to it. Throttling is waited out: SNS allows an account 100 Subscribe calls a second
+    /// (https://docs.aws.amazon.com/general/latest/gr/sns.html, "Subscribe"), so a fleet started at once is answered
+    /// <c>Throttled</c>, which the SNS client's attempts and then <see cref="SubscribeRetry"/>'s, spread with jitter, retry.
+    /// </summary>
+    /// <remarks>
+    /// When the topic's or the account's filter policies are used up (<c>FilterPolicyLimitExceeded</c>: 200 a topic and
+    /// 10,000 an account, https://docs.aws.amazon.com/sns/latest/dg/subscription-filter-policy-constraints.html), the
+    /// queue is subscribed without a filter, once logged at Warning: every notification of the topic then arrives, and the
+    /// receiver's own check of bucket and broadcast (which runs on every message anyway) keeps only this subscriber's.
+    /// </remarks>
     public async Task<string> SubscribeAsync(string topic, string? filterPolicy, CancellationToken ct)
     {
         var sns = _sns ?? throw new InvalidOperationException("no SNS client");
-        // CreateTopic is idempotent, so a subscriber started before the publisher subscribes to the same topic.
-        var topicArn = topic.StartsWith("arn:", StringComparison.Ordinal) ? topic : await sns.CreateTopicAsync(topic, null, ct).ConfigureAwait(false);
-        _topicArns.Add(topicArn);
-        await _sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest
+        return await SubscribeRetry(_logger).ExecuteAsync(async token =>
         {
-            QueueUrl = QueueUrl,
-            Attributes = new Dictionary<string, string> { ["Policy"] = OnlyFromTopicsPolicy(QueueArn, _topicArns) },
+            // Opened as the publisher opens it, so a subscriber started before the publisher subscribes to the same topic.
+            var topicArn = await ChannelTopic.OpenAsync(sns, topic, token).ConfigureAwait(false);
+            if (!_topicArns.Contains(topicArn))
+            {
+                _topicArns.Add(topicArn);
+                await _sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest
+                {
+                    QueueUrl = QueueUrl,
+                    Attributes = new Dictionary<string, string> { ["Policy"] = SubscriptionPolicies.OnlyFromTopics(QueueArn, _topicArns) },
+                }, token).ConfigureAwait(false);
+            }
+            string subscriptionArn;
+            try
+            {
+                subscriptionArn = await sns.SubscribeAsync(topicArn, "sqs", QueueArn, SubscriptionAttributes(filterPolicy), token).ConfigureAwait(false);
+            }
+            catch (SnsException e) when (filterPolicy is not null && e.Code == FilterPolicyLimitExceeded)
+            {
+                if (!_unfiltered)
+                {
+                    _unfiltered = true;
+                    _logger.LogWarning("SNS refused a filter policy for {Queue} on {Topic} ({Code}: the filter policies of the topic or the account are used up; " +
+                        "cleanup-queues removes those of killed subscribers); subscribing without one and keeping only this subscriber's notifications",
+                        QueueArn, topicArn, e.Code);
+                }
+                subscriptionArn = await sns.SubscribeAsync(topicArn, "sqs", QueueArn, SubscriptionAttributes(null), token).ConfigureAwait(false);
+            }
+            _subscriptionArns.Add(subscriptionArn);
+            _listening = true;
+            _logger.LogInformation("Queue {Queue} subscribed to {Topic}", QueueArn, topicArn);
+            return topicArn;
         }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Retries of a whole subscription beyond the SNS client's own attempts: enough for a throttled fleet to get through
+    /// (about a minute and a half at most), with full jitter so the subscribers that were throttled together spread out.
+    /// </summary>
+    private static StepRetry SubscribeRetry(ILogger logger) =>
+        new(tries: 12, logger, baseDelay: TimeSpan.FromSeconds(1), maxDelay: TimeSpan.FromSeconds(8), attemptTimeout: Timeout.InfiniteTimeSpan);
+
+    private static Dictionary<string, string> SubscriptionAttributes(string? filterPolicy)
+    {
         var attributes = new Dictionary<string, string> { ["RawMessageDelivery"] = "true" };
         if (filterPolicy is not null)
         {
             attributes["FilterPolicyScope"] = "MessageAttributes";
             attributes["FilterPolicy"] = filterPolicy;
         }
-        _subscriptionArns.Add(await sns.SubscribeAsync(topicArn, "sqs", QueueArn, attributes, ct).ConfigureAwait(false));
-        _logger.LogInformation("Queue {Queue} subscribed to {Topic}", QueueArn, topicArn);
-        return topicArn;
+        return attributes;
     }
 
     /// <summary>Tags that identify an S3Fanout queue and its owner; <see cref="QueueJanitor"/> reads them.</summary>
@@ -108,39 +139,13 @@ internal sealed class QueueSubscription : IAsyncDisposable
         return new Dictionary<string, string>
         {
             [QueueTags.Bucket] = bucket,
-            [QueueTags.Watching] = Truncate(watching, 256),
-            [QueueTags.Host] = Truncate(Environment.MachineName, 256),
+            [QueueTags.Watching] = QueueTags.Value(watching),
+            [QueueTags.Host] = QueueTags.Value(Environment.MachineName),
             [QueueTags.Pid] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
             [QueueTags.Created] = now,
             [QueueTags.Alive] = now,
         };
     }
-
-    /// <summary>Filter policy for one broadcast, or for every broadcast under any of the prefixes (the fleet service).</summary>
-    public static string FilterFor(string broadcast, bool isPrefix) => FilterForPrefixes(isPrefix ? [broadcast] : [], isPrefix ? [] : [broadcast]);
-
-    public static string FilterForPrefixes(IEnumerable<string> prefixes, IEnumerable<string> exact) => JsonSerializer.Serialize(new Dictionary<string, object>
-    {
-        [NotificationCodec.BroadcastAttribute] = exact.Cast<object>().Concat(prefixes.Select(p => new Dictionary<string, string> { ["prefix"] = p })).ToArray(),
-    });
-
-    /// <summary>The queue policy: only the given topics may send, and only to this queue.</summary>
-    private static string OnlyFromTopicsPolicy(string queueArn, IReadOnlyList<string> topicArns) => JsonSerializer.Serialize(new
-    {
-        Version = "2012-10-17",
-        Statement = new[]
-        {
-            new
-            {
-                Sid = "OnlyFromS3FanoutTopics",
-                Effect = "Allow",
-                Principal = new { Service = "sns.amazonaws.com" },
-                Action = "sqs:SendMessage",
-                Resource = queueArn,
-                Condition = new { ArnEquals = new Dictionary<string, object> { ["aws:SourceArn"] = topicArns.Count == 1 ? topicArns[0] : topicArns } },
-            },
-        },
-    });
 
     public async ValueTask DisposeAsync()
     {
@@ -166,6 +171,4 @@ internal sealed class QueueSubscription : IAsyncDisposable
             _logger.LogWarning("Could not delete queue {Queue}: {Error}", QueueUrl, AwsErrors.Describe(e));
         }
     }
-
-    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }

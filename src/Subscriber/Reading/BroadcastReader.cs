@@ -25,7 +25,7 @@ internal sealed class BroadcastReader(
     BroadcastTracker tracker,
     ManifestStore manifests,
     SubscriberOptions options,
-    bool notificationsExpected,
+    Func<bool> notificationsExpected,
     ILoggerFactory loggers,
     TimeProvider time,
     FailurePolicy policy = FailurePolicy.AbortOnFirstBadSegment)

@@ -14,7 +14,7 @@ internal sealed class BroadcastWatcher(
     BroadcastTracker tracker,
     ManifestStore manifests,
     SubscriberOptions options,
-    bool notificationsExpected,
+    Func<bool> notificationsExpected,
     TimeProvider time,
     ILogger<BroadcastWatcher> logger)
 {
@@ -28,7 +28,7 @@ internal sealed class BroadcastWatcher(
         while (true)
         {
             await Task.Delay(Tick, time, ct).ConfigureAwait(false);
-            var interval = !tracker.Exists || !notificationsExpected || tracker.IsLegacy || tracker.Notify == "none"
+            var interval = !tracker.Exists || !notificationsExpected() || tracker.IsLegacy || tracker.Notify == "none"
                 ? options.FastPollInterval
                 : options.PollInterval;
             if (time.GetElapsedTime(lastPoll) >= interval && tracker.SinceLastNews >= interval)

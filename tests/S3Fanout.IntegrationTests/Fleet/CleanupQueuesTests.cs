@@ -35,7 +35,7 @@ public sealed class CleanupQueuesTests(EmulatorFixture emulator)
             Assert.EndsWith(dead, queue.GetProperty("queue_url").GetString(), StringComparison.Ordinal);
             Assert.Equal(now - 7200, queue.GetProperty("last_alive").GetDateTimeOffset().ToUnixTimeSeconds());
             Assert.False(queue.GetProperty("deleted").GetBoolean());
-            Assert.Equal(["deleted", "host", "last_alive", "pid", "queue_url"], queue.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+            Assert.Equal(["deleted", "host", "last_alive", "pid", "queue_url", "unsubscribed"], queue.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         }
 
         await using var run = ProcessRunner.StartSubscriber(["cleanup-queues", "--older-than", "1h", $"s3://{bucket}"], new ProcessOptions { Environment = emulator.ChildEnvironment });

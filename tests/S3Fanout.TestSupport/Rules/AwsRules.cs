@@ -85,7 +85,7 @@ public sealed class AwsRules
     {
         if (answer.Status < 300)
         {
-            return; // a rule that answered in the endpoint's place with a success refused nothing
+            return; // a rule that answered in the endpoint's place with a success (e.g. a rewritten request) refused nothing
         }
         var code = ErrorCode(answer) ?? answer.Status.ToString(CultureInfo.InvariantCulture);
         _refusals.AddOrUpdate(code, 1, (_, n) => n + 1);

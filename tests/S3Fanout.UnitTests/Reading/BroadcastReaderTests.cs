@@ -63,7 +63,7 @@ public sealed class BroadcastReaderTests : IDisposable
         _tracker,
         Stores.Manifests(_s3),
         new SubscriberOptions { Location = Locations.Default, Workers = workers, Tries = tries, TransferIdleTimeout = idle ?? TimeSpan.FromSeconds(30) },
-        notificationsExpected: false,
+        notificationsExpected: () => false,
         NullLoggerFactory.Instance,
         TimeProvider.System,
         policy);

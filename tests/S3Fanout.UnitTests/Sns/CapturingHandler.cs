@@ -30,6 +30,18 @@ internal sealed class CapturingHandler : HttpMessageHandler
         return this;
     }
 
+    /// <summary>Answers with a Date header, as SNS does, so the client can tell SNS's time.</summary>
+    public CapturingHandler RespondAt(HttpStatusCode status, string xml, DateTimeOffset serverTime)
+    {
+        _script.Enqueue(_ =>
+        {
+            var response = new HttpResponseMessage(status) { Content = new StringContent(xml, Encoding.UTF8, "text/xml") };
+            response.Headers.Date = serverTime;
+            return Task.FromResult(response);
+        });
+        return this;
+    }
+
     public CapturingHandler Throw(Exception exception)
     {
         _script.Enqueue(_ => Task.FromException<HttpResponseMessage>(exception));

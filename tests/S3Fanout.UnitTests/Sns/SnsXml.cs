@@ -26,4 +26,15 @@ internal static class SnsXml
           <RequestId>9dd01905-5012-5f99-8663-4b3ecd0dfaef</RequestId>
         </ErrorResponse>
         """;
+
+    public static string Subscriptions(string? nextToken, params (string Arn, string Protocol, string Endpoint)[] members) => $"""
+        <ListSubscriptionsByTopicResponse xmlns="{Namespace}">
+          <ListSubscriptionsByTopicResult>
+            <Subscriptions>
+              {string.Concat(members.Select(m => $"<member><TopicArn>t</TopicArn><Protocol>{m.Protocol}</Protocol><SubscriptionArn>{m.Arn}</SubscriptionArn><Owner>1</Owner><Endpoint>{m.Endpoint}</Endpoint></member>"))}
+            </Subscriptions>
+            {(nextToken is null ? "" : $"<NextToken>{nextToken}</NextToken>")}
+          </ListSubscriptionsByTopicResult>
+        </ListSubscriptionsByTopicResponse>
+        """;
 }

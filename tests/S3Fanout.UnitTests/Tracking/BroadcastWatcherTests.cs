@@ -55,7 +55,7 @@ public sealed class BroadcastWatcherTests : IDisposable
     /// <summary>Starts the watcher and returns once it is parked on its first tick.</summary>
     private async Task<Task> StartAsync(SubscriberOptions options, bool notificationsExpected = true)
     {
-        var watcher = new BroadcastWatcher(_tracker, Stores.Manifests(_s3), options, notificationsExpected, _time, _log);
+        var watcher = new BroadcastWatcher(_tracker, Stores.Manifests(_s3), options, () => notificationsExpected, _time, _log);
         var run = watcher.RunAsync(_stop.Token);
         await _time.NextTimerAsync(run);
         return run;

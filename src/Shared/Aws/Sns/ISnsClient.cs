@@ -12,6 +12,9 @@ internal interface ISnsClient
 
     Task UnsubscribeAsync(string subscriptionArn, CancellationToken ct);
 
+    /// <summary>One page of the topic's subscriptions (SNS returns up to 100 a page); pass the page's NextToken for the next.</summary>
+    Task<SnsSubscriptionPage> ListSubscriptionsByTopicAsync(string topicArn, string? nextToken, CancellationToken ct);
+
     /// <summary>Publishes one message with String message attributes; returns the MessageId.</summary>
     Task<string> PublishAsync(string topicArn, string message, IReadOnlyDictionary<string, string> stringAttributes, CancellationToken ct);
 

@@ -28,6 +28,12 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
     private readonly SnsRequestSigner _signer;
     private readonly StepRetry _retry;
 
+    /// <summary>The error codes AWSSDK.Core's RetryPolicy treats as clock skew (its clockSkewErrorCodes), for SNS's answers.</summary>
+    private static readonly HashSet<string> ClockSkewCodes = new(StringComparer.Ordinal)
+    {
+        "RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture", "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure",
+    };
+
     /// <param name="httpClient">Borrowed, not disposed; null creates one that this client owns.</param>
     /// <param name="timeProvider">Clock for signing and backoff delays; null uses the SDK's (skew-corrected) clock and real delays.</param>
     public SnsClient(
@@ -94,6 +100,18 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(subscriptionArn);
         var request = new SnsQueryRequest("Unsubscribe").Add("SubscriptionArn", subscriptionArn);
         await SendAsync(request, ct).ConfigureAwait(false);
+    }
+
+    public async Task<SnsSubscriptionPage> ListSubscriptionsByTopicAsync(string topicArn, string? nextToken, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topicArn);
+        var request = new SnsQueryRequest("ListSubscriptionsByTopic").Add("TopicArn", topicArn);
+        if (!string.IsNullOrEmpty(nextToken))
+        {
+            request.Add("NextToken", nextToken);
+        }
+        var result = SnsResponseParser.ParseResult(request.Action, await SendAsync(request, ct).ConfigureAwait(false));
+        return SnsResponseParser.ParseSubscriptions(result);
     }
 
     public async Task<string> PublishAsync(
@@ -189,7 +207,27 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
         }
     }
 
+    /// <summary>One attempt; an answer that refuses the signature's time corrects the clock and is sent once more, signed anew.</summary>
     private async Task<string> SendOnceAsync(string action, byte[] body, CancellationToken ct)
+    {
+        for (var corrected = false; ; corrected = true)
+        {
+            var (status, reason, serverTime, text) = await ExchangeAsync(action, body, ct).ConfigureAwait(false);
+            if (status is >= 200 and < 300)
+            {
+                return text;
+            }
+            var failure = SnsResponseParser.ParseError(action, status, reason, text);
+            if (corrected || !ClockSkewCodes.Contains(failure.Code) || serverTime is null || !_signer.TryCorrectClockSkew(Endpoint, serverTime.Value))
+            {
+                throw failure;
+            }
+            _logger.LogWarning("SNS {Action} refused the request's time ({Code}): this machine's clock is off by {Skew}; signing with SNS's time from now on",
+                action, failure.Code, _signer.ClockCorrection);
+        }
+    }
+
+    private async Task<(int Status, string? Reason, DateTimeOffset? ServerTime, string Text)> ExchangeAsync(string action, byte[] body, CancellationToken ct)
     {
         var credentials = await _credentials.GetCredentialsAsync().ConfigureAwait(false)
             ?? throw new InvalidOperationException("The AWS credentials provider returned no credentials.");
@@ -221,12 +259,7 @@ internal sealed partial class SnsClient : ISnsClient, IDisposable
         {
             using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, attemptCts.Token).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(attemptCts.Token).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw SnsResponseParser.ParseError(action, (int)response.StatusCode, response.ReasonPhrase, text);
-            }
-
-            return text;
+            return ((int)response.StatusCode, response.ReasonPhrase, response.Headers.Date, text);
         }
         catch (HttpRequestException ex)
         {

@@ -18,6 +18,8 @@ internal sealed class SnsRequestSigner
     private readonly AWS4Signer _signer = new();
     private readonly SnsSigningConfig _config;
     private readonly Func<Uri, DateTime> _utcNow;
+    private static readonly TimeSpan SkewThreshold = TimeSpan.FromMinutes(4);
+    private long _correctionTicks;
 
     /// <param name="utcNow">
     /// The signing clock for an endpoint; null uses the SDK's clock, which honours AWSConfigs.ManualClockCorrection.
@@ -31,6 +33,31 @@ internal sealed class SnsRequestSigner
     }
 
     public string Region { get; }
+
+    /// <summary>Added to the signing clock once SNS said this machine's clock is off (see <see cref="TryCorrectClockSkew"/>).</summary>
+    public TimeSpan ClockCorrection => TimeSpan.FromTicks(Interlocked.Read(ref _correctionTicks));
+
+    /// <summary>
+    /// Learns SNS's time from the Date header of an answer that refused the signature's time, as the AWS SDK does for its
+    /// own clients (https://aws.amazon.com/blogs/developer/clock-skew-correction/: on a clock skew error the SDK computes
+    /// the offset from the server's time and retries with the corrected time). The SDK keeps its correction per endpoint
+    /// in <c>CorrectClockSkew</c> (https://docs.aws.amazon.com/sdkfornet/v4/apidocs/items/Runtime/TCorrectClockSkew.html),
+    /// whose setter is internal to AWSSDK.Core, so this signer keeps its own on top of the SDK's clock.
+    /// </summary>
+    /// <returns>True when the correction changed, so a request signed again may now pass.</returns>
+    public bool TryCorrectClockSkew(Uri endpoint, DateTimeOffset serverTime)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var candidate = serverTime.UtcDateTime - _utcNow(endpoint);
+        // The SDK's threshold (ClockSkewCalculator.SkewDetectionThreshold, 4 minutes): smaller differences are network
+        // latency and the Date header's one-second resolution, and SigV4 accepts up to 5 minutes anyway.
+        if ((candidate - ClockCorrection).Duration() < SkewThreshold)
+        {
+            return false;
+        }
+        Interlocked.Exchange(ref _correctionTicks, candidate.Ticks);
+        return true;
+    }
 
     /// <summary>
     /// Signs a form POST of <paramref name="body"/> to <paramref name="endpoint"/> and returns every header
@@ -57,7 +84,7 @@ internal sealed class SnsRequestSigner
             request.Headers[SecurityTokenHeader] = credentials.Token;
         }
 
-        var result = _signer.SignRequest(request, _config, new RequestMetrics(), credentials.AccessKey, credentials.SecretKey, _utcNow(endpoint));
+        var result = _signer.SignRequest(request, _config, new RequestMetrics(), credentials.AccessKey, credentials.SecretKey, _utcNow(endpoint) + ClockCorrection);
         request.Headers["Authorization"] = result.ForAuthorizationHeader;
         return new Dictionary<string, string>(request.Headers, StringComparer.OrdinalIgnoreCase);
     }

@@ -47,6 +47,16 @@ internal static class SnsResponseParser
         return attributes;
     }
 
+    /// <summary>Reads <c>Subscriptions/member/{SubscriptionArn,Protocol,Endpoint}</c> and <c>NextToken</c>, the shape of ListSubscriptionsByTopic.</summary>
+    public static SnsSubscriptionPage ParseSubscriptions(XElement result)
+    {
+        var subscriptions = Children(Child(result, "Subscriptions"), "member")
+            .Select(m => new SnsSubscription(Child(m, "SubscriptionArn")?.Value ?? "", Child(m, "Protocol")?.Value ?? "", Child(m, "Endpoint")?.Value ?? ""))
+            .ToList();
+        var next = Child(result, "NextToken")?.Value;
+        return new SnsSubscriptionPage(subscriptions, string.IsNullOrEmpty(next) ? null : next);
+    }
+
     /// <summary>
     /// Turns an error response into an exception. Bodies that are not SNS errors (a proxy's HTML page, say)
     /// are left out of the message: only the status says what happened.

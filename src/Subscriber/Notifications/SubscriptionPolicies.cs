@@ -1,0 +1,73 @@
+using System.Text.Json;
+using S3Fanout.Shared.Protocol;
+
+namespace S3Fanout.Subscriber.Notifications;
+
+/// <summary>The JSON policies of a subscriber: its subscriptions' filter policies, and its queue's policy (written and read back).</summary>
+internal static class SubscriptionPolicies
+{
+    /// <summary>Filter policy for one broadcast, or for every broadcast under any of the prefixes (the fleet service).</summary>
+    public static string FilterFor(string broadcast, bool isPrefix) => FilterForPrefixes(isPrefix ? [broadcast] : [], isPrefix ? [] : [broadcast]);
+
+    public static string FilterForPrefixes(IEnumerable<string> prefixes, IEnumerable<string> exact) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        [NotificationCodec.BroadcastAttribute] = exact.Select(PolicyString).Cast<object>()
+            .Concat(prefixes.Select(p => new Dictionary<string, string> { ["prefix"] = PolicyString(p) })).ToArray(),
+    });
+
+    /// <summary>
+    /// A broadcast name as a filter-policy string. SNS matches attribute-based policies against the attribute value with
+    /// its double quotes and backslashes escaped, so those two must be escaped twice in the policy, or the policy never
+    /// matches (https://docs.aws.amazon.com/sns/latest/dg/subscription-filter-policy-constraints.html, "Policy constraints
+    /// for attribute-based filtering"). The JSON serializer adds the second escape.
+    /// </summary>
+    private static string PolicyString(string name) =>
+        name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+
+    /// <summary>The queue policy: only the given topics may send, and only to this queue.</summary>
+    public static string OnlyFromTopics(string queueArn, IReadOnlyList<string> topicArns) => JsonSerializer.Serialize(new
+    {
+        Version = "2012-10-17",
+        Statement = new[]
+        {
+            new
+            {
+                Sid = "OnlyFromS3FanoutTopics",
+                Effect = "Allow",
+                Principal = new { Service = "sns.amazonaws.com" },
+                Action = "sqs:SendMessage",
+                Resource = queueArn,
+                Condition = new { ArnEquals = new Dictionary<string, object> { ["aws:SourceArn"] = topicArns.Count == 1 ? topicArns[0] : topicArns } },
+            },
+        },
+    });
+
+    /// <summary>The topics a queue policy written by <see cref="OnlyFromTopics"/> lets send (none for a queue that was never subscribed).</summary>
+    public static IReadOnlyList<string> TopicsAllowedBy(string? policy)
+    {
+        if (string.IsNullOrEmpty(policy))
+        {
+            return [];
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(policy);
+            var topics = new List<string>();
+            foreach (var statement in doc.RootElement.TryGetProperty("Statement", out var s) && s.ValueKind == JsonValueKind.Array ? s.EnumerateArray() : default)
+            {
+                if (statement.TryGetProperty("Condition", out var c) && c.TryGetProperty("ArnEquals", out var arnEquals)
+                    && arnEquals.TryGetProperty("aws:SourceArn", out var source))
+                {
+                    topics.AddRange(source.ValueKind == JsonValueKind.Array
+                        ? source.EnumerateArray().Select(t => t.GetString() ?? "")
+                        : [source.GetString() ?? ""]);
+                }
+            }
+            return [.. topics.Where(t => t.StartsWith("arn:", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal)];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
+}

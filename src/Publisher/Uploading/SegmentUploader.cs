@@ -15,7 +15,7 @@ namespace S3Fanout.Publisher.Uploading;
 
 /// <summary>
 /// Uploads sealed segments with <see cref="PublisherOptions.Workers"/> PUTs in flight. Each PUT carries Content-MD5, so S3
-/// rejects a body damaged on the way, and the returned ETag is checked too. A stored segment is passed on with its CRC64/NVME.
+/// rejects a body damaged on the way, and S3's answer is checked too (<see cref="CheckStored"/>). A stored segment is passed on with its CRC64/NVME.
 /// </summary>
 internal sealed class SegmentUploader(
     ChannelReader<SealedSegment> input,
@@ -104,7 +104,7 @@ internal sealed class SegmentUploader(
             AutoCloseStream = false,
             MD5Digest = Convert.ToBase64String(md5),
             ContentType = "application/octet-stream",
-            // We computed the MD5 already (Content-MD5, checked by S3) and check the ETag below; the SDK's own MD5 stream
+            // We computed the MD5 already (Content-MD5, checked by S3) and check S3's answer below; the SDK's own MD5 stream
             // would hash every byte a second time.
             DisableDefaultChecksumValidation = true,
             // Over HTTPS, TLS and Content-MD5 protect the body; signing it too would be a third hash of every byte.
@@ -115,17 +115,35 @@ internal sealed class SegmentUploader(
         };
         request.Metadata[MetadataNames.Checksum] = info.Checksum;
         request.Metadata[MetadataNames.Offset] = info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (options.Sse is not null)
-        {
-            request.ServerSideEncryptionMethod = options.Sse;
-            request.ServerSideEncryptionKeyManagementServiceKeyId = options.SseKmsKeyId;
-        }
+        options.Sse?.ApplyTo(request);
         var response = await s3.PutObjectAsync(request, watchdog.Token).ConfigureAwait(false);
-        var expected = Convert.ToHexStringLower(md5);
-        var etag = response.ETag?.Trim('"').ToLowerInvariant();
-        if (options.EtagIsMd5 && etag != expected)
+        CheckStored(segment.Index, response, Convert.ToHexStringLower(md5), info.Checksum);
+    }
+
+    /// <summary>
+    /// What S3 answered must describe the body we sent. Whether the ETag is its MD5 is decided from the answer's
+    /// encryption headers (<see cref="EtagDigest"/>), never from --sse: a bucket whose default encryption is SSE-KMS
+    /// encrypts a PUT that asked for nothing with KMS too. When the ETag is no MD5, the body rests on Content-MD5, which
+    /// S3 checks before it stores anything, and on the CRC-64/NVME S3 computed itself if it returned one: it computes and
+    /// validates checksums the same way whatever the encryption
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html), and returns
+    /// <c>x-amz-checksum-crc64nvme</c> for an object uploaded with that algorithm or with none, when S3 adds it by default
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, ChecksumCRC64NVME).
+    /// </summary>
+    private static void CheckStored(long index, PutObjectResponse response, string md5, string crc64)
+    {
+        if (EtagDigest.IsMd5(response.ServerSideEncryptionMethod, response.ServerSideEncryptionCustomerMethod))
         {
-            throw new FatalException(ExitCodes.Integrity, $"S3 answered ETag {etag} for segment {segment.Index}, expected MD5 {expected}", retryable: true);
+            var etag = EtagDigest.Normalize(response.ETag);
+            if (etag != md5)
+            {
+                throw new FatalException(ExitCodes.Integrity, $"S3 answered ETag {etag} for segment {index}, expected MD5 {md5}", retryable: true);
+            }
+        }
+        else if (!string.IsNullOrEmpty(response.ChecksumCRC64NVME) && response.ChecksumCRC64NVME != crc64)
+        {
+            throw new FatalException(ExitCodes.Integrity,
+                $"S3 answered CRC64/NVME {response.ChecksumCRC64NVME} for segment {index} (encrypted with {response.ServerSideEncryptionMethod?.Value ?? "SSE-C"}), expected {crc64}", retryable: true);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
+using S3Fanout.Shared.Protocol;
 using S3Fanout.TestSupport;
 using S3Fanout.TestSupport.Faults;
 using S3Fanout.TestSupport.Rules;
@@ -31,12 +32,19 @@ public sealed class DefaultKmsEncryptionRuleTests(EmulatorFixture emulator)
         var rule = proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket, BucketKey));
         using var s3 = Connect(proxy);
 
-        var put = await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "k", InputStream = new MemoryStream(Body) });
+        // Sent with Content-MD5 and no flexible checksum, as the publisher sends segments.
+        var put = await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = bucket, Key = "k", InputStream = new MemoryStream(Body), MD5Digest = Convert.ToBase64String(Convert.FromHexString(BodyMd5)),
+            DisableDefaultChecksumValidation = true, UseChunkEncoding = false,
+        });
         Assert.Equal(ServerSideEncryptionMethod.AWSKMS, put.ServerSideEncryptionMethod);
         Assert.Equal(BucketKey, put.ServerSideEncryptionKeyManagementServiceKeyId);
         var etag = put.ETag.Trim('"');
         Assert.Equal(32, etag.Length);
         Assert.NotEqual(BodyMd5, etag);
+        // No checksum was sent, so S3 adds its default CRC-64/NVME of the body.
+        Assert.Equal(SegmentChecksum.Of(Body), put.ChecksumCRC64NVME);
 
         using (var get = await s3.GetObjectAsync(bucket, "k"))
         {

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.IO.Hashing;
 using System.Text;
 using System.Text.RegularExpressions;
 using S3Fanout.TestSupport.Faults;
@@ -30,8 +32,11 @@ namespace S3Fanout.TestSupport.Rules;
 /// refused with 403 AccessDenied. An explicit deny in a bucket policy answers AccessDenied, status 403
 /// (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).</para>
 /// <para>Checksums: S3 validates and stores a checksum the same way whatever the encryption
-/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html); the emulator's checksum headers
-/// pass through unchanged.</para>
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html), and a PutObject answer carries
+/// <c>x-amz-checksum-crc64nvme</c> when the object was uploaded with that algorithm or with none, S3 then adding it by
+/// default (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, ChecksumCRC64NVME). The emulator
+/// returns a checksum only when one was sent, so for a PutObject that sent none this rule adds the CRC-64/NVME of the
+/// body it received, as S3 does.</para>
 /// </remarks>
 public sealed partial class DefaultKmsEncryptionRule(string bucket, string? defaultKeyId = null) : AwsRule
 {
@@ -115,6 +120,15 @@ public sealed partial class DefaultKmsEncryptionRule(string bucket, string? defa
         else
         {
             return answer;
+        }
+        if (request.Operation == "PUT" && !request.HasQuery("uploadId") && request.Header("x-amz-copy-source") is null
+            && !answer.Head.Headers.Any(h => h.Key.StartsWith("x-amz-checksum-", StringComparison.OrdinalIgnoreCase)))
+        {
+            var crc = new Crc64(Crc64ParameterSet.Nvme);
+            crc.Append(request.Body);
+            var value = new byte[8]; // base64 of the big-endian value, as S3 writes it
+            BinaryPrimitives.WriteUInt64BigEndian(value, crc.GetCurrentHashAsUInt64());
+            answer.Head.Set("x-amz-checksum-crc64nvme", Convert.ToBase64String(value));
         }
         if (key == "AES256")
         {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using S3Fanout.IntegrationTests.Scenarios;
 using S3Fanout.TestSupport;
 using S3Fanout.TestSupport.Faults;
@@ -24,39 +23,24 @@ public sealed class SseKmsBucketTests(EmulatorFixture emulator, ITestOutputHelpe
     public async Task A_broadcast_published_without_sse_into_a_bucket_with_SSE_KMS_default_encryption_is_stored_and_read_back()
     {
         var bucket = await emulator.CreateBucketAsync("kms-default");
-        var url = ScenarioKit.Url(bucket, "stream");
-        var data = new TestData((2L * 1024 * 1024) + 3, seed: 61);
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 61);
         var rule = proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket, BucketKey));
 
-        await using (var publisher = _kit.StartPublisher(ReliabilityKit.Via(proxy, "-m", "1", "--notify", "none", url), stdin: data.OpenRead()))
-        {
-            await publisher.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
-        }
-        Log(rule);
+        await PublishAndReadBackAsync(proxy, rule, ScenarioKit.Url(bucket, "stream"));
         Assert.Equal(BucketKey, rule.Written["stream/000000000000001"]);
-
-        await using var subscriber = _kit.StartSubscriber(ReliabilityKit.Via(proxy, url));
-        await subscriber.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
-        Assert.Equal(data.Sha256, subscriber.StdoutSha256);
     }
 
     [Fact]
     public async Task An_s3pipe2_archive_in_a_bucket_with_SSE_KMS_default_encryption_is_read_back_byte_for_byte()
     {
-        const int segmentBytes = 1_000_000; // s3pipe2 -m 1
         var bucket = await emulator.CreateBucketAsync("kms-s3pipe2");
-        var data = new TestData((2 * segmentBytes) + 4321, seed: 62);
-        var count = (int)((data.Length + segmentBytes - 1) / segmentBytes);
+        var data = new TestData((2 * ArchiveCompatibilityTests.S3pipe2SegmentBytes) + 4321, seed: 62);
+        const int count = 3;
         for (var i = 1; i <= count; i++)
         {
-            var offset = (long)(i - 1) * segmentBytes;
-            await _kit.PutBytesAsync(bucket, $"archive/{i.ToString("D15", CultureInfo.InvariantCulture)}", data.Slice(offset, (int)Math.Min(segmentBytes, data.Length - offset)));
+            await ArchiveCompatibilityTests.PutS3pipe2SegmentAsync(_kit, bucket, "archive", data, i);
         }
-        await _kit.PutTextAsync(bucket, "archive/.manifest",
-            "[s3pipe2]\nversion = 0.1\nsegment_size = 1\nupload_began = 2019-03-14T15:09:26.535897\ncompleted = true\n" +
-            $"num_segments = {count.ToString(CultureInfo.InvariantCulture)}\ntotal_size = {data.Length.ToString(CultureInfo.InvariantCulture)}\n" +
-            "upload_ended = 2019-03-14T15:09:31.979323\n\n");
+        await _kit.PutTextAsync(bucket, "archive/.manifest", ArchiveCompatibilityTests.S3pipe2Manifest(completed: true, numSegments: count, totalSize: data.Length));
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 62);
         proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket, BucketKey));
         var segmentGets = 0;
@@ -79,32 +63,30 @@ public sealed class SseKmsBucketTests(EmulatorFixture emulator, ITestOutputHelpe
     public async Task With_sse_aws_kms_and_a_key_every_object_is_written_with_that_key_under_a_policy_that_requires_it()
     {
         var bucket = await emulator.CreateBucketAsync("kms-policy");
-        var url = ScenarioKit.Url(bucket, "stream");
-        var data = new TestData((2L * 1024 * 1024) + 5, seed: 63);
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 63);
         var rule = proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket, BucketKey) { RequiredKeyId = ChosenKey });
 
-        await using (var publisher = _kit.StartPublisher(
-            ReliabilityKit.Via(proxy, "--sse", "aws:kms", "--sse-kms-key-id", ChosenKey, "-m", "1", "--notify", "none", url), stdin: data.OpenRead()))
-        {
-            await publisher.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
-        }
-        Log(rule);
+        await PublishAndReadBackAsync(proxy, rule, ScenarioKit.Url(bucket, "stream"), "--sse", "aws:kms", "--sse-kms-key-id", ChosenKey);
         Assert.Equal(0, proxy.Rules.Refusals("AccessDenied"));
         Assert.Equal(["stream/.checksums", "stream/.manifest", "stream/000000000000001", "stream/000000000000002", "stream/000000000000003"],
             rule.Written.Keys.Order(StringComparer.Ordinal));
         Assert.All(rule.Written, w => Assert.Equal(ChosenKey, w.Value));
-
-        await using var subscriber = _kit.StartSubscriber(ReliabilityKit.Via(proxy, url));
-        await subscriber.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
-        Assert.Equal(data.Sha256, subscriber.StdoutSha256);
     }
 
-    private void Log(DefaultKmsEncryptionRule rule)
+    /// <summary>Publishes 2 MiB + 3 bytes in 1 MiB segments through the proxy, logs the keys the rule saw, and reads the broadcast back.</summary>
+    private async Task PublishAndReadBackAsync(FaultProxy proxy, DefaultKmsEncryptionRule rule, string url, params string[] publisherArgs)
     {
+        var data = new TestData((2L * 1024 * 1024) + 3, seed: 61);
+        await using (var publisher = _kit.StartPublisher(ReliabilityKit.Via(proxy, [.. publisherArgs, "-m", "1", "--notify", "none", url]), stdin: data.OpenRead()))
+        {
+            await publisher.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
+        }
         foreach (var (key, kmsKey) in rule.Written.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             output.WriteLine($"{key}: {kmsKey}");
         }
+        await using var subscriber = _kit.StartSubscriber(ReliabilityKit.Via(proxy, url));
+        await subscriber.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
+        Assert.Equal(data.Sha256, subscriber.StdoutSha256);
     }
 }

@@ -15,7 +15,7 @@ namespace S3Fanout.Publisher.Uploading;
 
 /// <summary>
 /// Uploads sealed segments with <see cref="PublisherOptions.Workers"/> PUTs in flight. Each PUT carries Content-MD5, so S3
-/// rejects a body damaged on the way, and S3's answer is checked too (<see cref="CheckStored"/>). A stored segment is passed on with its CRC64/NVME.
+/// rejects a body damaged on the way, and S3's answer is checked too (<see cref="PutAnswer"/>). A stored segment is passed on with its CRC64/NVME.
 /// </summary>
 internal sealed class SegmentUploader(
     ChannelReader<SealedSegment> input,
@@ -117,33 +117,6 @@ internal sealed class SegmentUploader(
         request.Metadata[MetadataNames.Offset] = info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
         options.Sse?.ApplyTo(request);
         var response = await s3.PutObjectAsync(request, watchdog.Token).ConfigureAwait(false);
-        CheckStored(segment.Index, response, Convert.ToHexStringLower(md5), info.Checksum);
-    }
-
-    /// <summary>
-    /// What S3 answered must describe the body we sent. Whether the ETag is its MD5 is decided from the answer's
-    /// encryption headers (<see cref="EtagDigest"/>), never from --sse: a bucket whose default encryption is SSE-KMS
-    /// encrypts a PUT that asked for nothing with KMS too. When the ETag is no MD5, the body rests on Content-MD5, which
-    /// S3 checks before it stores anything, and on the CRC-64/NVME S3 computed itself if it returned one: it computes and
-    /// validates checksums the same way whatever the encryption
-    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html), and returns
-    /// <c>x-amz-checksum-crc64nvme</c> for an object uploaded with that algorithm or with none, when S3 adds it by default
-    /// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, ChecksumCRC64NVME).
-    /// </summary>
-    private static void CheckStored(long index, PutObjectResponse response, string md5, string crc64)
-    {
-        if (EtagDigest.IsMd5(response.ServerSideEncryptionMethod, response.ServerSideEncryptionCustomerMethod))
-        {
-            var etag = EtagDigest.Normalize(response.ETag);
-            if (etag != md5)
-            {
-                throw new FatalException(ExitCodes.Integrity, $"S3 answered ETag {etag} for segment {index}, expected MD5 {md5}", retryable: true);
-            }
-        }
-        else if (!string.IsNullOrEmpty(response.ChecksumCRC64NVME) && response.ChecksumCRC64NVME != crc64)
-        {
-            throw new FatalException(ExitCodes.Integrity,
-                $"S3 answered CRC64/NVME {response.ChecksumCRC64NVME} for segment {index} (encrypted with {response.ServerSideEncryptionMethod?.Value ?? "SSE-C"}), expected {crc64}", retryable: true);
-        }
+        PutAnswer.Check(response, md5, info.Checksum, $"segment {segment.Index}");
     }
 }

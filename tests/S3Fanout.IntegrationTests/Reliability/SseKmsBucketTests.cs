@@ -73,6 +73,29 @@ public sealed class SseKmsBucketTests(EmulatorFixture emulator, ITestOutputHelpe
         Assert.All(rule.Written, w => Assert.Equal(ChosenKey, w.Value));
     }
 
+    [Fact]
+    public async Task A_KMS_answer_whose_CRC64_is_not_the_segment_s_makes_the_publisher_store_the_segment_again()
+    {
+        var bucket = await emulator.CreateBucketAsync("kms-crc");
+        await using var proxy = new FaultProxy(emulator.Endpoint, seed: 64);
+        var rule = proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket, BucketKey));
+        var flip = proxy.Rules.Add(new FlipFirstChecksum("stream/000000000000001"));
+        var segmentPuts = 0;
+        proxy.RequestSeen += r =>
+        {
+            if (r.Method == "PUT" && r.Key == "stream/000000000000001")
+            {
+                Interlocked.Increment(ref segmentPuts);
+            }
+        };
+
+        // --sse aws:kms: the ETag is no MD5 in any case, so only the returned checksum can tell.
+        await PublishAndReadBackAsync(proxy, rule, ScenarioKit.Url(bucket, "stream"), "--sse", "aws:kms");
+        output.WriteLine($"segment 1 was PUT {segmentPuts} times; the first answer's CRC64/NVME was {flip.Flipped}");
+        Assert.NotNull(flip.Flipped);
+        Assert.Equal(2, segmentPuts);
+    }
+
     /// <summary>Publishes 2 MiB + 3 bytes in 1 MiB segments through the proxy, logs the keys the rule saw, and reads the broadcast back.</summary>
     private async Task PublishAndReadBackAsync(FaultProxy proxy, DefaultKmsEncryptionRule rule, string url, params string[] publisherArgs)
     {
@@ -88,5 +111,21 @@ public sealed class SseKmsBucketTests(EmulatorFixture emulator, ITestOutputHelpe
         await using var subscriber = _kit.StartSubscriber(ReliabilityKit.Via(proxy, url));
         await subscriber.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
         Assert.Equal(data.Sha256, subscriber.StdoutSha256);
+    }
+
+    /// <summary>A fault, not an AWS behaviour: the first PutObject answer for one key reports another CRC-64/NVME.</summary>
+    private sealed class FlipFirstChecksum(string key) : AwsRule
+    {
+        public string? Flipped { get; private set; }
+
+        public override RuleAnswer After(RuleRequest request, RuleAnswer answer)
+        {
+            if (request.Operation == "PUT" && request.Key == key && Flipped is null && answer.Head.Get("x-amz-checksum-crc64nvme") is { } crc)
+            {
+                Flipped = crc;
+                answer.Head.Set("x-amz-checksum-crc64nvme", Convert.ToBase64String(new byte[8]));
+            }
+            return answer;
+        }
     }
 }

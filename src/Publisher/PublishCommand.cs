@@ -71,13 +71,7 @@ internal static class PublishCommand
                 Notify = parse.GetValue(notify),
                 Topic = parse.GetValue(topic),
                 Force = parse.GetValue(force),
-                Sse = parse.GetValue(sse) switch
-                {
-                    "AES256" => ServerSideEncryptionMethod.AES256,
-                    "aws:kms" => ServerSideEncryptionMethod.AWSKMS,
-                    _ => null,
-                },
-                SseKmsKeyId = parse.GetValue(kmsKey),
+                Sse = SseSettings.Parse(parse.GetValue(sse), parse.GetValue(kmsKey)),
                 RequestTimeout = settings.RequestTimeout,
                 TransferIdleTimeout = parse.GetValue(transferTimeout),
                 UnsignedPayload = settings.EndpointUrl is null || settings.EndpointUrl.Scheme == Uri.UriSchemeHttps,

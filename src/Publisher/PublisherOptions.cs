@@ -1,5 +1,5 @@
-using Amazon.S3;
 using S3Fanout.Shared;
+using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
 
@@ -23,19 +23,16 @@ internal sealed record PublisherOptions
     public NotifyMode Notify { get; init; } = NotifyMode.Sns;
     public string? Topic { get; init; }
     public bool Force { get; init; }
-    public ServerSideEncryptionMethod? Sse { get; init; }
+    /// <summary>The encryption asked for on every object the publisher writes (--sse, --sse-kms-key-id), or null.</summary>
+    public SseSettings? Sse { get; init; }
     /// <summary>True over HTTPS: segments are sent with UNSIGNED-PAYLOAD (S3 allows it only over TLS).</summary>
     public bool UnsignedPayload { get; init; }
-    public string? SseKmsKeyId { get; init; }
     /// <summary>The limit of one attempt of a call without a streamed body (a manifest write, a listing).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>A segment upload that moves no byte and gets no answer for this long is abandoned and tried again.</summary>
     public TimeSpan TransferIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public long SegmentSizeBytes => SegmentSizeMiB * 1024 * 1024;
-
-    /// <summary>True when S3's ETag is the body's MD5, so it can be checked after each PUT.</summary>
-    public bool EtagIsMd5 => Sse != ServerSideEncryptionMethod.AWSKMS && Sse != ServerSideEncryptionMethod.AWSKMSDSSE;
 
     public void Validate()
     {
@@ -48,7 +45,6 @@ internal sealed record PublisherOptions
         }
         Check(SegmentSizeBytes <= 2L * 1024 * 1024 * 1024 || StagingPath is not null || Workers <= 8,
             "segments over 2 GiB with more than 8 workers need -p DIR (staging on disk) to bound memory");
-        Check(SseKmsKeyId is null || Sse == ServerSideEncryptionMethod.AWSKMS, "--sse-kms-key-id needs --sse aws:kms");
         Check(Notify != NotifyMode.None || Topic is null, "--topic makes no sense with --notify none");
     }
 }

@@ -15,7 +15,7 @@ namespace S3Fanout.Publisher.Uploading;
 
 /// <summary>
 /// Uploads sealed segments with <see cref="PublisherOptions.Workers"/> PUTs in flight. Each PUT carries Content-MD5, so S3
-/// rejects a body damaged on the way, and the returned ETag is checked too. A stored segment is passed on with its CRC64/NVME.
+/// rejects a body damaged on the way, and S3's answer is checked too (<see cref="PutAnswer"/>). A stored segment is passed on with its CRC64/NVME.
 /// </summary>
 internal sealed class SegmentUploader(
     ChannelReader<SealedSegment> input,
@@ -104,7 +104,7 @@ internal sealed class SegmentUploader(
             AutoCloseStream = false,
             MD5Digest = Convert.ToBase64String(md5),
             ContentType = "application/octet-stream",
-            // We computed the MD5 already (Content-MD5, checked by S3) and check the ETag below; the SDK's own MD5 stream
+            // We computed the MD5 already (Content-MD5, checked by S3) and check S3's answer below; the SDK's own MD5 stream
             // would hash every byte a second time.
             DisableDefaultChecksumValidation = true,
             // Over HTTPS, TLS and Content-MD5 protect the body; signing it too would be a third hash of every byte.
@@ -115,17 +115,8 @@ internal sealed class SegmentUploader(
         };
         request.Metadata[MetadataNames.Checksum] = info.Checksum;
         request.Metadata[MetadataNames.Offset] = info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (options.Sse is not null)
-        {
-            request.ServerSideEncryptionMethod = options.Sse;
-            request.ServerSideEncryptionKeyManagementServiceKeyId = options.SseKmsKeyId;
-        }
+        options.Sse?.ApplyTo(request);
         var response = await s3.PutObjectAsync(request, watchdog.Token).ConfigureAwait(false);
-        var expected = Convert.ToHexStringLower(md5);
-        var etag = response.ETag?.Trim('"').ToLowerInvariant();
-        if (options.EtagIsMd5 && etag != expected)
-        {
-            throw new FatalException(ExitCodes.Integrity, $"S3 answered ETag {etag} for segment {segment.Index}, expected MD5 {expected}", retryable: true);
-        }
+        PutAnswer.Check(response, md5, info.Checksum, $"segment {segment.Index}");
     }
 }

@@ -186,10 +186,10 @@ internal sealed class BroadcastStore
             }
         }, $"cannot read {location}/{KeyLayout.ChecksumsName}", ct);
 
-    public Task WriteManifestAsync(BroadcastLocation location, Manifest manifest, ServerSideEncryptionMethod? sse, CancellationToken ct) =>
+    public Task WriteManifestAsync(BroadcastLocation location, Manifest manifest, SseSettings? sse, CancellationToken ct) =>
         WriteTextAsync(location.Bucket, KeyLayout.ManifestKey(location.Prefix), ManifestCodec.Format(manifest), sse, ct);
 
-    public Task WriteChecksumsAsync(BroadcastLocation location, IEnumerable<SegmentInfo> segments, ServerSideEncryptionMethod? sse, CancellationToken ct) =>
+    public Task WriteChecksumsAsync(BroadcastLocation location, IEnumerable<SegmentInfo> segments, SseSettings? sse, CancellationToken ct) =>
         WriteTextAsync(location.Bucket, KeyLayout.ChecksumsKey(location.Prefix), ChecksumIndexCodec.Format(segments), sse, ct);
 
     /// <summary>
@@ -353,7 +353,7 @@ internal sealed class BroadcastStore
         }
     }
 
-    private async Task WriteTextAsync(string bucket, string key, string text, ServerSideEncryptionMethod? sse, CancellationToken ct)
+    private async Task WriteTextAsync(string bucket, string key, string text, SseSettings? sse, CancellationToken ct)
     {
         var request = new PutObjectRequest
         {
@@ -362,10 +362,7 @@ internal sealed class BroadcastStore
             ContentBody = text,
             ContentType = "text/plain; charset=utf-8",
         };
-        if (sse is not null)
-        {
-            request.ServerSideEncryptionMethod = sse;
-        }
+        sse?.ApplyTo(request);
         await _s3.PutObjectAsync(request, ct).ConfigureAwait(false);
     }
 

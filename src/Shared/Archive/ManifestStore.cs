@@ -8,7 +8,7 @@ namespace S3Fanout.Shared.Archive;
 /// One broadcast's <c>.manifest</c> and <c>.checksums</c>, for the stages that follow or announce a single broadcast.
 /// The reading and writing (and the retry of reads) is <see cref="BroadcastStore"/>'s.
 /// </summary>
-internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation location, ServerSideEncryptionMethod? sse = null)
+internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation location, SseSettings? sse = null)
 {
     public BroadcastLocation Location { get; } = location;
 

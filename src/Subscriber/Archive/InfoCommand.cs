@@ -92,7 +92,7 @@ internal sealed class InfoCommand : ArchiveCommand
         }
         lines.Add(("stream sha256", i.StreamSha256 ?? (i.Format == "s3pipe2" ? "- (not recorded by s3pipe2)" : "- (recorded when the broadcast completes)")));
         lines.Add(("checksums", i.ChecksumAlgorithm is null
-            ? "- (s3pipe2: segments are checked against their ETag MD5)"
+            ? "- (s3pipe2: segments are checked against their ETag where it is an MD5)"
             : $"{i.ChecksumAlgorithm} per segment; {(i.ChecksumsIndex ? "index in " + KeyLayout.ChecksumsName : "no " + KeyLayout.ChecksumsName + " index yet (object metadata)")}"));
         if (i.Notify is not null)
         {

@@ -220,7 +220,8 @@ internal sealed class SegmentFetcher(
                 throw new SegmentCorruptException(index, $"the body does not match the object's ETag (MD5): {AwsErrors.Describe(e)}");
             }
             var info = SegmentVerification.CheckBody(index, length, read, crc.Finish(), expected, FromMetadata(index, length, response),
-                tracker.IsLegacy, md5 is null ? null : Convert.ToHexStringLower(md5.GetHashAndReset()), response.ETag);
+                tracker.IsLegacy, md5 is null ? null : Convert.ToHexStringLower(md5.GetHashAndReset()),
+                EtagDigest.IsMd5(response.ServerSideEncryptionMethod, response.ServerSideEncryptionCustomerMethod) ? response.ETag : null);
             logger.LogDebug("Fetched and verified segment {SegmentIndex} ({Size} bytes)", index, length);
             if (tracker.TryGetAnnouncedAt(index) is { } announced)
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using S3Fanout.Shared;
+using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Subscriber.Fetching;
 
@@ -8,7 +9,7 @@ namespace S3Fanout.Subscriber.Reading;
 /// <summary>
 /// The one set of checks every reader of a broadcast applies to a segment, whether it is written to a sink or only
 /// verified: its size, its CRC-64/NVME (against the publisher's record, else the object's own metadata), the MD5 against
-/// the ETag for s3pipe2 archives (which record neither), and that it starts where the segment before it ended.
+/// the ETag for s3pipe2 archives (which record neither) when the GET's answer says the ETag is an MD5, and that it starts where the segment before it ended.
 /// Pure: each check takes what was fetched and throws on the first mismatch.
 /// </summary>
 internal static class SegmentVerification
@@ -33,8 +34,10 @@ internal static class SegmentVerification
     /// <param name="expected">The publisher's record (notification or checksum index), if known.</param>
     /// <param name="fromMetadata">The record in the object's own metadata, if it has a well-formed one.</param>
     /// <param name="md5">The body's MD5 as lower-case hex, computed only for s3pipe2 archives.</param>
+    /// <param name="md5Etag">The GET's ETag when its answer says the ETag is an MD5 (no encryption header, or AES256:
+    /// <see cref="EtagDigest"/>); null when the object is encrypted with SSE-KMS, DSSE-KMS or SSE-C.</param>
     public static SegmentInfo? CheckBody(
-        long index, long length, long read, string crc64, SegmentInfo? expected, SegmentInfo? fromMetadata, bool legacy, string? md5, string? etag)
+        long index, long length, long read, string crc64, SegmentInfo? expected, SegmentInfo? fromMetadata, bool legacy, string? md5, string? md5Etag)
     {
         if (read != length)
         {
@@ -52,8 +55,9 @@ internal static class SegmentVerification
         {
             throw new SegmentCorruptException(index, "the object carries no checksum and the publisher announced none");
         }
-        var tag = etag?.Trim('"').ToLowerInvariant();
-        // A multipart or KMS ETag is not an MD5; such an s3pipe2 segment can only be checked by the stream size.
+        var tag = EtagDigest.Normalize(md5Etag);
+        // A multipart ETag ("…-N") is not an MD5 either, nor is any ETag of an encrypted object (md5Etag is null then):
+        // such an s3pipe2 segment can only be checked by the stream size.
         if (tag is { Length: 32 } && tag.All(Uri.IsHexDigit) && tag != md5)
         {
             throw new SegmentCorruptException(index, $"MD5 is {md5}, the ETag says {tag}");

@@ -15,7 +15,7 @@ namespace S3Fanout.IntegrationTests.Scenarios;
 public sealed partial class ArchiveCompatibilityTests(EmulatorFixture emulator)
 {
     /// <summary>s3pipe2 -m 1 cuts 1 MB (10^6 bytes) segments.</summary>
-    private const int S3pipe2SegmentBytes = 1_000_000;
+    internal const int S3pipe2SegmentBytes = 1_000_000;
     private const long StreamBytes = 2 * S3pipe2SegmentBytes + 456_789;
     private readonly ScenarioKit _kit = new(emulator);
 
@@ -26,7 +26,7 @@ public sealed partial class ArchiveCompatibilityTests(EmulatorFixture emulator)
         var data = new TestData(StreamBytes, seed: 2019);
         for (var i = 1; i <= 3; i++)
         {
-            await PutS3pipe2SegmentAsync(bucket, "archive", data, i);
+            await PutS3pipe2SegmentAsync(_kit, bucket, "archive", data, i);
         }
         await _kit.PutTextAsync(bucket, "archive/.manifest", S3pipe2Manifest(completed: true, numSegments: 3, totalSize: StreamBytes));
 
@@ -44,8 +44,8 @@ public sealed partial class ArchiveCompatibilityTests(EmulatorFixture emulator)
     {
         var bucket = await emulator.CreateBucketAsync("compat-s3pipe2-live");
         var data = new TestData(StreamBytes, seed: 2020);
-        await PutS3pipe2SegmentAsync(bucket, "archive", data, 1);
-        await PutS3pipe2SegmentAsync(bucket, "archive", data, 2);
+        await PutS3pipe2SegmentAsync(_kit, bucket, "archive", data, 1);
+        await PutS3pipe2SegmentAsync(_kit, bucket, "archive", data, 2);
         await _kit.PutTextAsync(bucket, "archive/.manifest", S3pipe2Manifest(completed: false, numSegments: 2, totalSize: 2 * S3pipe2SegmentBytes));
 
         // Through a fault-free proxy, only to see which segments the subscriber asks for.
@@ -73,7 +73,7 @@ public sealed partial class ArchiveCompatibilityTests(EmulatorFixture emulator)
         await Poll.UntilAsync(() => Volatile.Read(ref asksForSegment3) >= 2 || subscriber.HasExited, TimeSpan.FromSeconds(60),
             "the subscriber to look for segment 3 twice while it is not stored");
         Assert.False(subscriber.HasExited, $"the subscriber ended while segment 3 was missing:\n{subscriber.StderrTail()}");
-        await PutS3pipe2SegmentAsync(bucket, "archive", data, 3);
+        await PutS3pipe2SegmentAsync(_kit, bucket, "archive", data, 3);
         await Poll.UntilAsync(() => subscriber.StdoutLength == StreamBytes || subscriber.HasExited, TimeSpan.FromSeconds(60),
             "the subscriber to write segment 3 while the archive is still open");
         await _kit.PutTextAsync(bucket, "archive/.manifest", S3pipe2Manifest(completed: true, numSegments: 3, totalSize: StreamBytes));
@@ -131,15 +131,15 @@ public sealed partial class ArchiveCompatibilityTests(EmulatorFixture emulator)
         Assert.Equal(data.Sha256, manifest["stream_sha256"]);
     }
 
-    private async Task PutS3pipe2SegmentAsync(string bucket, string name, TestData data, int index)
+    internal static async Task PutS3pipe2SegmentAsync(ScenarioKit kit, string bucket, string name, TestData data, int index)
     {
         var offset = (long)(index - 1) * S3pipe2SegmentBytes;
         var bytes = data.Slice(offset, (int)Math.Min(S3pipe2SegmentBytes, data.Length - offset));
-        await _kit.PutBytesAsync(bucket, $"{name}/{index.ToString("D15", CultureInfo.InvariantCulture)}", bytes);
+        await kit.PutBytesAsync(bucket, $"{name}/{index.ToString("D15", CultureInfo.InvariantCulture)}", bytes);
     }
 
     /// <summary>The manifest exactly as s3pipe2 0.1 writes it: Python 2 RawConfigParser.write, keys in insertion order, a blank line at the end.</summary>
-    private static string S3pipe2Manifest(bool completed, long numSegments, long totalSize)
+    internal static string S3pipe2Manifest(bool completed, long numSegments, long totalSize)
     {
         var text = "[s3pipe2]\n" +
             "version = 0.1\n" +

@@ -1,5 +1,6 @@
 using Amazon.S3;
 using S3Fanout.Shared;
+using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
 
@@ -36,6 +37,9 @@ internal sealed record PublisherOptions
 
     /// <summary>True when S3's ETag is the body's MD5, so it can be checked after each PUT.</summary>
     public bool EtagIsMd5 => Sse != ServerSideEncryptionMethod.AWSKMS && Sse != ServerSideEncryptionMethod.AWSKMSDSSE;
+
+    /// <summary>How segments, <c>.manifest</c> and <c>.checksums</c> are PUT: all alike.</summary>
+    public PutSettings Put => new() { Sse = Sse, SseKmsKeyId = SseKmsKeyId, UnsignedPayload = UnsignedPayload, EtagIsMd5 = EtagIsMd5 };
 
     public void Validate()
     {

@@ -31,14 +31,13 @@ public sealed partial class S3rverTests(S3rverFixture s3rver, ITestOutputHelper 
         var url = $"s3://{bucket}/runs/done";
         await RunAsync(Publish(["--notify", "none", "-m", "1", url], data));
 
+        var verify = await RunAsync(Subscribe(["verify", url]));
+        Assert.StartsWith("OK ", verify.StdoutText, StringComparison.Ordinal);
         // Stored as sent: no aws-chunked framing inside the text objects.
         var checksums = await ReadTextAsync(bucket, "runs/done/.checksums");
         Assert.StartsWith("# s3fanout checksums", checksums, StringComparison.Ordinal);
         Assert.DoesNotContain("chunk-signature", checksums, StringComparison.Ordinal);
         Assert.StartsWith("[s3pipe2]", await ReadTextAsync(bucket, "runs/done/.manifest"), StringComparison.Ordinal);
-
-        var verify = await RunAsync(Subscribe(["verify", url]));
-        Assert.StartsWith("OK ", verify.StdoutText, StringComparison.Ordinal);
         var after = await RunAsync(Subscribe([url]));
         Assert.Equal(data.Sha256, after.StdoutSha256);
 

@@ -15,8 +15,8 @@ namespace S3Fanout.IntegrationTests.S3Compatible;
 
 /// <summary>
 /// Every S3-only path (<c>--notify none</c>) against s3rver, an S3 implementation that checks signatures and stores
-/// exactly the bytes it receives: publish; subscribers before, during and after the broadcast; <c>-o</c> with
-/// <c>--resume</c>; <c>ls</c>, <c>info</c>, <c>verify</c>, <c>rm</c>; and the store's listing that jumps with StartAfter.
+/// exactly the bytes it receives: publish (also with <c>--force</c>); subscribers before, during and after the broadcast;
+/// <c>-o</c> with <c>--resume</c>; <c>ls</c>, <c>info</c>, <c>verify</c>, <c>rm</c>; and the store's listing that jumps with StartAfter.
 /// </summary>
 [Collection("s3rver")]
 public sealed partial class S3rverTests(S3rverFixture s3rver, ITestOutputHelper output)
@@ -41,10 +41,12 @@ public sealed partial class S3rverTests(S3rverFixture s3rver, ITestOutputHelper 
         var after = await RunAsync(Subscribe([url]));
         Assert.Equal(data.Sha256, after.StdoutSha256);
 
+        // --force deletes the old broadcast (LIST, DeleteObjects) before publishing again.
+        await RunAsync(Publish(["--notify", "none", "-m", "1", "--force", url], new TestData(2_500_000, seed: 84)));
         var ls = await RunAsync(Subscribe(["ls", $"s3://{bucket}/runs/"]));
         Assert.Matches(@"(?m)^runs/done\s+complete\s", ls.StdoutText);
         var info = await RunAsync(Subscribe(["info", url]));
-        Assert.Matches(@"(?m)^size:\s+3,000,000 bytes", info.StdoutText);
+        Assert.Matches(@"(?m)^size:\s+2,500,000 bytes", info.StdoutText);
 
         var rm = await RunAsync(Subscribe(["rm", "--yes", url]));
         Assert.Contains("5 objects, 3 segments", rm.StdoutText, StringComparison.Ordinal);

@@ -43,19 +43,7 @@ public sealed class S3rverFixture : IAsyncLifetime
     public IAmazonS3 S3 => _s3 ?? throw new InvalidOperationException("S3rverFixture is not started.");
 
     /// <summary>Environment for the real executables: AWS_ENDPOINT_URL and s3rver's credentials, nothing else of the machine's AWS setup.</summary>
-    public IReadOnlyDictionary<string, string> ChildEnvironment => new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["AWS_ENDPOINT_URL"] = Endpoint.GetLeftPart(UriPartial.Authority),
-        ["AWS_ACCESS_KEY_ID"] = AccessKey,
-        ["AWS_SECRET_ACCESS_KEY"] = SecretKey,
-        ["AWS_REGION"] = EmulatorFixture.DefaultRegion,
-        ["AWS_EC2_METADATA_DISABLED"] = "true",
-        // Empty = remove from the child's environment.
-        ["AWS_SESSION_TOKEN"] = string.Empty,
-        ["AWS_PROFILE"] = string.Empty,
-        ["AWS_CA_BUNDLE"] = string.Empty,
-        ["AWS_ENDPOINT_URL_S3"] = string.Empty,
-    };
+    public IReadOnlyDictionary<string, string> ChildEnvironment => EmulatorFixture.BuildChildEnvironment(Endpoint, AccessKey, SecretKey);
 
     /// <summary>Creates a new bucket with CreateBucket (s3rver also accepts <c>--configure-bucket</c> at start) and returns its name.</summary>
     public async Task<string> CreateBucketAsync(string stem)

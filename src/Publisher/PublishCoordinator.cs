@@ -42,7 +42,7 @@ internal sealed class PublishCoordinator(
         var started = time.GetTimestamp();
         var retry = new StepRetry(options.Tries, _logger, attemptTimeout: options.RequestTimeout, time: time);
 
-        var manifests = new ManifestStore(_store, options.Location, options.Sse);
+        var manifests = new ManifestStore(_store, options.Location, options.Put);
         using var slots = new SegmentSlots(options.Workers + 1);
         using var buffers = new SegmentBufferFactory(options.StagingPath, "publish");
         var sealedSegments = Channel.CreateBounded<SealedSegment>(new BoundedChannelOptions(1) { SingleWriter = true });

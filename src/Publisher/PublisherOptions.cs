@@ -34,6 +34,9 @@ internal sealed record PublisherOptions
 
     public long SegmentSizeBytes => SegmentSizeMiB * 1024 * 1024;
 
+    /// <summary>How segments, <c>.manifest</c> and <c>.checksums</c> are PUT: all alike.</summary>
+    public PutSettings Put => new() { Sse = Sse, UnsignedPayload = UnsignedPayload };
+
     public void Validate()
     {
         static void Check(bool ok, string message)

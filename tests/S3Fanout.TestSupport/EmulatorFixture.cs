@@ -201,7 +201,7 @@ public sealed class EmulatorFixture : IAsyncLifetime
 
         _s3 = new AmazonS3Client(Credentials, CreateS3Config());
         _sqs = new AmazonSQSClient(Credentials, CreateSqsConfig());
-        _childEnvironment = BuildChildEnvironment(Endpoint);
+        _childEnvironment = BuildChildEnvironment(Endpoint, AccessKey, SecretKey);
         Log($"EmulatorFixture ready in {clock.ElapsedMilliseconds} ms: {_backend.Description}");
     }
 
@@ -216,14 +216,15 @@ public sealed class EmulatorFixture : IAsyncLifetime
         }
     }
 
-    private static Dictionary<string, string> BuildChildEnvironment(Uri endpoint)
+    /// <summary>The environment for an executable on <paramref name="endpoint"/> with these credentials and nothing else of the machine's AWS setup.</summary>
+    internal static Dictionary<string, string> BuildChildEnvironment(Uri endpoint, string accessKey, string secretKey)
     {
         var url = endpoint.GetLeftPart(UriPartial.Authority);
         return new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["AWS_ENDPOINT_URL"] = url,
-            ["AWS_ACCESS_KEY_ID"] = AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = SecretKey,
+            ["AWS_ACCESS_KEY_ID"] = accessKey,
+            ["AWS_SECRET_ACCESS_KEY"] = secretKey,
             ["AWS_REGION"] = DefaultRegion,
             ["AWS_DEFAULT_REGION"] = DefaultRegion,
             ["AWS_EC2_METADATA_DISABLED"] = "true",

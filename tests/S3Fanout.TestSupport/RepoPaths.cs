@@ -19,6 +19,10 @@ public static class RepoPaths
 
     public static string FauxqsStartScript => Path.Combine(Root, "infra", "fauxqs", "start.sh");
 
+    public static string S3rverInstallScript => Path.Combine(Root, "infra", "s3rver", "install.sh");
+
+    public static string S3rverStartScript => Path.Combine(Root, "infra", "s3rver", "start.sh");
+
     /// <summary>
     /// The build configuration of the running test assembly ("Debug"/"Release"), read from its output
     /// layout <c>…/bin/&lt;Configuration&gt;/&lt;TargetFramework&gt;/</c>; null when the layout is different.

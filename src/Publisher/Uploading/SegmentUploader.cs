@@ -14,8 +14,8 @@ using S3Fanout.Shared.Telemetry;
 namespace S3Fanout.Publisher.Uploading;
 
 /// <summary>
-/// Uploads sealed segments with <see cref="PublisherOptions.Workers"/> PUTs in flight. Each PUT carries Content-MD5, so S3
-/// rejects a body damaged on the way, and S3's answer is checked too (<see cref="PutAnswer"/>). A stored segment is passed on with its CRC64/NVME.
+/// Uploads sealed segments with <see cref="PublisherOptions.Workers"/> PUTs in flight, each the way <see cref="PlainPut"/> stores
+/// every object (Content-MD5, ETag checked). A stored segment is passed on with its CRC64/NVME.
 /// </summary>
 internal sealed class SegmentUploader(
     ChannelReader<SealedSegment> input,
@@ -102,21 +102,10 @@ internal sealed class SegmentUploader(
             Key = key,
             InputStream = body,
             AutoCloseStream = false,
-            MD5Digest = Convert.ToBase64String(md5),
             ContentType = "application/octet-stream",
-            // We computed the MD5 already (Content-MD5, checked by S3) and check S3's answer below; the SDK's own MD5 stream
-            // would hash every byte a second time.
-            DisableDefaultChecksumValidation = true,
-            // Over HTTPS, TLS and Content-MD5 protect the body; signing it too would be a third hash of every byte.
-            DisablePayloadSigning = options.UnsignedPayload,
-            // The body's length is known and it is signed (or sent unsigned) whole; aws-chunked framing only adds
-            // per-chunk signatures and copies (measured: 34-57 % more PUT throughput without it).
-            UseChunkEncoding = false,
         };
         request.Metadata[MetadataNames.Checksum] = info.Checksum;
         request.Metadata[MetadataNames.Offset] = info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        options.Sse?.ApplyTo(request);
-        var response = await s3.PutObjectAsync(request, watchdog.Token).ConfigureAwait(false);
-        PutAnswer.Check(response, md5, info.Checksum, $"segment {segment.Index}");
+        await PlainPut.PutAsync(s3, request, md5, info.Checksum, options.Put, $"segment {segment.Index}", watchdog.Token).ConfigureAwait(false);
     }
 }

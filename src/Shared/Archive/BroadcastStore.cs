@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -186,11 +187,11 @@ internal sealed class BroadcastStore
             }
         }, $"cannot read {location}/{KeyLayout.ChecksumsName}", ct);
 
-    public Task WriteManifestAsync(BroadcastLocation location, Manifest manifest, SseSettings? sse, CancellationToken ct) =>
-        WriteTextAsync(location.Bucket, KeyLayout.ManifestKey(location.Prefix), ManifestCodec.Format(manifest), sse, ct);
+    public Task WriteManifestAsync(BroadcastLocation location, Manifest manifest, PutSettings put, CancellationToken ct) =>
+        WriteTextAsync(location.Bucket, KeyLayout.ManifestKey(location.Prefix), ManifestCodec.Format(manifest), put, ct);
 
-    public Task WriteChecksumsAsync(BroadcastLocation location, IEnumerable<SegmentInfo> segments, SseSettings? sse, CancellationToken ct) =>
-        WriteTextAsync(location.Bucket, KeyLayout.ChecksumsKey(location.Prefix), ChecksumIndexCodec.Format(segments), sse, ct);
+    public Task WriteChecksumsAsync(BroadcastLocation location, IEnumerable<SegmentInfo> segments, PutSettings put, CancellationToken ct) =>
+        WriteTextAsync(location.Bucket, KeyLayout.ChecksumsKey(location.Prefix), ChecksumIndexCodec.Format(segments), put, ct);
 
     /// <summary>
     /// The one retry of this store: -t attempts of <paramref name="step"/>, then one <see cref="FatalException"/>
@@ -353,17 +354,15 @@ internal sealed class BroadcastStore
         }
     }
 
-    private async Task WriteTextAsync(string bucket, string key, string text, SseSettings? sse, CancellationToken ct)
+    /// <summary>A text object, stored the way segments are (<see cref="PlainPut"/>). Not retried here: the publisher retries its announce steps.</summary>
+    private async Task WriteTextAsync(string bucket, string key, string text, PutSettings put, CancellationToken ct)
     {
-        var request = new PutObjectRequest
-        {
-            BucketName = bucket,
-            Key = key,
-            ContentBody = text,
-            ContentType = "text/plain; charset=utf-8",
-        };
-        sse?.ApplyTo(request);
-        await _s3.PutObjectAsync(request, ct).ConfigureAwait(false);
+        var bytes = Encoding.UTF8.GetBytes(text);
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        md5.AppendData(bytes);
+        using var body = new MemoryStream(bytes, writable: false);
+        var request = new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, AutoCloseStream = false, ContentType = "text/plain; charset=utf-8" };
+        await PlainPut.PutAsync(_s3, request, md5.GetHashAndReset(), SegmentChecksum.Of(bytes), put, $"s3://{bucket}/{key}", ct).ConfigureAwait(false);
     }
 
     /// <summary>The broadcast a segment key belongs to (<c>NAME</c> of <c>NAME/000000000000042</c>), or null.</summary>

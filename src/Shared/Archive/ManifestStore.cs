@@ -1,4 +1,3 @@
-using Amazon.S3;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Protocol;
 
@@ -8,7 +7,7 @@ namespace S3Fanout.Shared.Archive;
 /// One broadcast's <c>.manifest</c> and <c>.checksums</c>, for the stages that follow or announce a single broadcast.
 /// The reading and writing (and the retry of reads) is <see cref="BroadcastStore"/>'s.
 /// </summary>
-internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation location, SseSettings? sse = null)
+internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation location, PutSettings? put = null)
 {
     public BroadcastLocation Location { get; } = location;
 
@@ -42,7 +41,7 @@ internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation loca
     /// <summary>The checksum index of a completed broadcast, or null when it has none (an s3pipe2 archive).</summary>
     public Task<IReadOnlyList<SegmentInfo>?> TryReadChecksumsAsync(CancellationToken ct) => store.TryReadChecksumsAsync(Location, ct);
 
-    public Task WriteAsync(Manifest manifest, CancellationToken ct) => store.WriteManifestAsync(Location, manifest, sse, ct);
+    public Task WriteAsync(Manifest manifest, CancellationToken ct) => store.WriteManifestAsync(Location, manifest, put ?? PutSettings.Default, ct);
 
-    public Task WriteChecksumsAsync(IEnumerable<SegmentInfo> segments, CancellationToken ct) => store.WriteChecksumsAsync(Location, segments, sse, ct);
+    public Task WriteChecksumsAsync(IEnumerable<SegmentInfo> segments, CancellationToken ct) => store.WriteChecksumsAsync(Location, segments, put ?? PutSettings.Default, ct);
 }

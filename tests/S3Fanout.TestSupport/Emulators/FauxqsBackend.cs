@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace S3Fanout.TestSupport.Emulators;
 
@@ -10,7 +9,6 @@ namespace S3Fanout.TestSupport.Emulators;
 /// </summary>
 internal sealed class FauxqsBackend : IEmulatorBackend
 {
-    private static readonly TimeSpan s_installDeadline = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan s_healthDeadline = TimeSpan.FromSeconds(30);
     private const int PortAttempts = 3;
 
@@ -31,12 +29,12 @@ internal sealed class FauxqsBackend : IEmulatorBackend
     public static async Task<FauxqsBackend> StartAsync(Action<string> log)
     {
         var root = RepoPaths.Root;
-        await InstallAsync(log).ConfigureAwait(false);
+        await InstallScript.RunAsync(RepoPaths.FauxqsInstallScript, "fauxqs", log).ConfigureAwait(false);
 
         var failures = new List<string>();
         for (var attempt = 1; attempt <= PortAttempts; attempt++)
         {
-            var port = FreeLoopbackPort();
+            var port = InstallScript.FreeLoopbackPort();
             var (backend, failure, portClash) = await TryStartOnPortAsync(root, port, log).ConfigureAwait(false);
             if (backend is not null)
             {
@@ -49,29 +47,6 @@ internal sealed class FauxqsBackend : IEmulatorBackend
             }
         }
         throw new InvalidOperationException(string.Join("\n", failures));
-    }
-
-    private static async Task InstallAsync(Action<string> log)
-    {
-        var script = RepoPaths.FauxqsInstallScript;
-        var clock = Stopwatch.StartNew();
-        await using var install = ProcessRunner.Start("bash", [script], new ProcessOptions { WorkingDirectory = RepoPaths.Root });
-        int code;
-        try
-        {
-            code = await install.WaitForExitAsync(s_installDeadline).ConfigureAwait(false);
-        }
-        catch (TimeoutException ex)
-        {
-            throw new InvalidOperationException($"Installing fauxqs timed out: {ex.Message}", ex);
-        }
-        var output = (install.StdoutText + install.Stderr).Trim();
-        if (code != 0)
-        {
-            throw new InvalidOperationException(
-                $"Installing fauxqs with '{script}' failed with exit code {code}. Its output:\n{output}");
-        }
-        log($"{output} [{clock.ElapsedMilliseconds} ms]");
     }
 
     private static async Task<(FauxqsBackend? Backend, string? Failure, bool PortClash)> TryStartOnPortAsync(
@@ -154,14 +129,6 @@ internal sealed class FauxqsBackend : IEmulatorBackend
             $"{s_healthDeadline.TotalSeconds} s (last error: {lastError?.Message ?? "none"}); killed it. Its last output:\n{output}";
         await backend.DisposeAsync().ConfigureAwait(false);
         return (null, timeout, false);
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        // Ask the OS for a free port, then release it for fauxqs. A tiny race remains; StartAsync retries on EADDRINUSE.
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -27,6 +28,12 @@ internal sealed class InMemoryS3(TimeProvider time, ConcurrentQueue<string>? jou
 
     /// <summary>Every PutObject that succeeded, in order.</summary>
     public ConcurrentQueue<(string Key, string Body)> Puts { get; } = new();
+
+    /// <summary>Every PutObject request that succeeded, as sent (framing, Content-MD5, SSE).</summary>
+    public ConcurrentQueue<PutObjectRequest> PutRequests { get; } = new();
+
+    /// <summary>When set, the ETag every PutObject answers instead of the body's MD5 (an endpoint that stored other bytes).</summary>
+    public string? WrongEtag { get; set; }
 
     public void Store(string key, string body) => _objects[key] = body;
 
@@ -56,9 +63,30 @@ internal sealed class InMemoryS3(TimeProvider time, ConcurrentQueue<string>? jou
         {
             throw failure;
         }
-        _objects[request.Key] = request.ContentBody;
-        Puts.Enqueue((request.Key, request.ContentBody));
+        var bytes = Body(request);
+        var body = Encoding.UTF8.GetString(bytes);
+        _objects[request.Key] = body;
+        Puts.Enqueue((request.Key, body));
+        PutRequests.Enqueue(request);
         journal?.Enqueue("put " + request.Key[(request.Key.LastIndexOf('/') + 1)..]);
-        return Task.FromResult(new PutObjectResponse { ETag = "\"etag\"" });
+        // As S3 answers a plain PutObject: the ETag is the body's MD5, and the encryption asked for is echoed.
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        md5.AppendData(bytes);
+        return Task.FromResult(new PutObjectResponse
+        {
+            ETag = WrongEtag ?? $"\"{Convert.ToHexStringLower(md5.GetHashAndReset())}\"",
+            ServerSideEncryptionMethod = request.ServerSideEncryptionMethod,
+        });
+    }
+
+    private static byte[] Body(PutObjectRequest request)
+    {
+        if (request.InputStream is null)
+        {
+            return Encoding.UTF8.GetBytes(request.ContentBody ?? "");
+        }
+        using var copy = new MemoryStream();
+        request.InputStream.CopyTo(copy);
+        return copy.ToArray();
     }
 }

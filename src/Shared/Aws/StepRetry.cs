@@ -39,9 +39,11 @@ internal sealed class StepRetry
             builder.AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = tries - 1,
-                // Full jitter (see Backoff): clients that failed together do not retry together.
+                // Equal jitter (see Backoff): clients that failed together do not retry together, and -t attempts always
+                // wait at least half their ceilings (0.25 + 0.5 + 1 + 2 + 4 + 5 + 5 s = 17.75 s before the 8th of -t 8),
+                // so an endpoint away for less than that cannot fail a step by a run of short draws.
                 DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
-                    Backoff.Delay(args.AttemptNumber + 1, null, baseDelay ?? TimeSpan.FromMilliseconds(500), maxDelay ?? TimeSpan.FromSeconds(10))),
+                    Backoff.EqualJitterDelay(args.AttemptNumber + 1, null, baseDelay ?? TimeSpan.FromMilliseconds(500), maxDelay ?? TimeSpan.FromSeconds(10))),
                 ShouldHandle = args => ValueTask.FromResult(
                     args.Outcome.Exception is { } e && !args.Context.CancellationToken.IsCancellationRequested && AwsErrors.IsRetryable(e)),
                 OnRetry = args =>

@@ -33,6 +33,21 @@ public sealed class BackoffTests
         Assert.True(delays.Distinct().Count() > 100);
     }
 
+    [Theory]
+    [InlineData(0.0, 200)]
+    [InlineData(0.5, 300)]
+    [InlineData(1.0, 400)]
+    public void EqualJitter_KeepsHalfTheCeilingAndDrawsTheOtherHalf(double draw, int expectedMs) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), Backoff.EqualJitterDelay(3, new FixedRandom(draw)));
+
+    [Fact]
+    public void EqualJitter_SevenRetriesOfAStepWaitAtLeastHalfTheirCeilings()
+    {
+        var least = Enumerable.Range(1, 7).Sum(a => Backoff.EqualJitterDelay(a, new FixedRandom(0.0), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10)).TotalSeconds);
+
+        Assert.Equal(17.75, least, precision: 3);
+    }
+
     [Fact]
     public void WhenTheAttemptIsBelowOne_ItIsRejected() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => Backoff.Delay(0));

@@ -87,6 +87,8 @@ internal static class PublishCommand
             var sns = services.GetRequiredService<ISnsClient>();
             var time = services.GetRequiredService<TimeProvider>();
             var loggers = services.GetRequiredService<ILoggerFactory>();
+            // Two publishers on one name: the first write of the manifest decides, through S3 conditional writes.
+            options = options with { Conditions = new ConditionalWrites(loggers.CreateLogger<ConditionalWrites>()) };
             var sink = new DeferredSink(c => OpenSinkAsync(options, aws, sns, time, loggers, c));
             var coordinator = new PublishCoordinator(aws.S3, sink, options, loggers, time);
             await coordinator.CheckDestinationAsync(ct).ConfigureAwait(false);

@@ -107,10 +107,24 @@ internal sealed class PublishCoordinator(
         }
         if (!options.Force)
         {
+            var began = existing.Manifest is null ? null : await UploadBeganAsync(location, ct).ConfigureAwait(false);
             throw new FatalException(ExitCodes.NotFound,
-                $"{location} already holds a broadcast (for example {(existing.Manifest ?? existing.Own[0]).Key}); choose another name, or give --force to replace that broadcast");
+                $"{location} already holds a broadcast ({(began is { } at ? "its upload_began " + at.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : "for example " + (existing.Manifest ?? existing.Own[0]).Key)}); choose another name, or give --force to replace that broadcast");
         }
         _logger.LogWarning("--force: deleting the {Count} objects of the existing broadcast {Broadcast}", existing.Own.Count, location);
         await _store.DeleteAsync(existing, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>When the broadcast at <paramref name="location"/> began, for the refusal's line; null if its manifest cannot say.</summary>
+    private async Task<DateTimeOffset?> UploadBeganAsync(BroadcastLocation location, CancellationToken ct)
+    {
+        try
+        {
+            return (await _store.TryReadManifestAsync(location, ct).ConfigureAwait(false))?.UploadBegan;
+        }
+        catch (FatalException)
+        {
+            return null; // unreadable or malformed: the refusal names the key instead
+        }
     }
 }

@@ -34,8 +34,11 @@ internal sealed record PublisherOptions
 
     public long SegmentSizeBytes => SegmentSizeMiB * 1024 * 1024;
 
+    /// <summary>Whether this run's PUTs carry S3 conditional writes; one state for the whole run (see <see cref="ConditionalWrites"/>).</summary>
+    public ConditionalWrites? Conditions { get; init; }
+
     /// <summary>How segments, <c>.manifest</c> and <c>.checksums</c> are PUT: all alike.</summary>
-    public PutSettings Put => new() { Sse = Sse, UnsignedPayload = UnsignedPayload };
+    public PutSettings Put => new() { Sse = Sse, UnsignedPayload = UnsignedPayload, Conditions = Conditions };
 
     public void Validate()
     {

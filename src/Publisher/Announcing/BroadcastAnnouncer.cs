@@ -99,9 +99,17 @@ internal sealed class BroadcastAnnouncer(
         await SendAsync(new EndOfStream { Bucket = Bucket, Broadcast = Broadcast, Segments = _contiguous.Count, Bytes = totalBytes, Sha256 = sha256, SentAt = now }, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Marks the broadcast aborted so subscribers stop too. Best effort: the process is failing already.</summary>
+    /// <summary>
+    /// Marks the broadcast aborted so subscribers stop too. Best effort: the process is failing already. A publisher that
+    /// never held the name (another publisher claimed it first) or lost it leaves manifest and subscribers alone.
+    /// </summary>
     public async Task AbortAsync(string reason, CancellationToken ct)
     {
+        if (!manifests.Owns)
+        {
+            logger.LogDebug("Not marking {Broadcast} aborted: this publisher does not hold it", manifests.Location);
+            return;
+        }
         var now = time.GetUtcNow();
         _manifest = ((_manifest ?? new Manifest { FormatVersion = 1, SegmentSizeMb = options.SegmentSizeMiB, SegmentSizeBytes = options.SegmentSizeBytes }) with
         {

@@ -77,6 +77,10 @@ internal sealed class SegmentUploader(
         {
             await retry.ExecuteAsync(async token => await PutAsync(segment, key, info, md5Bytes, token).ConfigureAwait(false), ct).ConfigureAwait(false);
         }
+        catch (FatalException e) when (!e.Retryable && e.ExitCode == ExitCodes.NotFound)
+        {
+            throw; // another publisher's segment: said in full already, and no attempt was left unused
+        }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             var fatal = AwsErrors.ToFatal(e, $"segment {key}");
@@ -106,6 +110,29 @@ internal sealed class SegmentUploader(
         };
         request.Metadata[MetadataNames.Checksum] = info.Checksum;
         request.Metadata[MetadataNames.Offset] = info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await PlainPut.PutAsync(s3, request, md5, info.Checksum, options.Put, $"segment {segment.Index}", watchdog.Token).ConfigureAwait(false);
+        try
+        {
+            // If absent: a segment key already taken belongs to another publisher of the same name (or to an earlier attempt of ours).
+            await PlainPut.PutAsync(s3, request, md5, info.Checksum, options.Put, $"segment {segment.Index}", watchdog.Token, PutCondition.IfAbsent).ConfigureAwait(false);
+        }
+        catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed)
+        {
+            await ConfirmOwnAsync(key, info, e, watchdog.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// After a refused If-None-Match: an earlier attempt of this PUT may have landed with its answer lost; then the stored
+    /// object is this segment (its size and the CRC-64/NVME and offset in its metadata). Anything else is another publisher's.
+    /// </summary>
+    private async Task ConfirmOwnAsync(string key, SegmentInfo info, Exception refusal, CancellationToken ct)
+    {
+        var stored = await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = options.Location.Bucket, Key = key }, ct).ConfigureAwait(false);
+        if (stored.ContentLength != info.Size || stored.Metadata[MetadataNames.Checksum] != info.Checksum
+            || stored.Metadata[MetadataNames.Offset] != info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            throw new FatalException(ExitCodes.NotFound,
+                $"segment {info.Index} (s3://{options.Location.Bucket}/{key}) was written by another publisher of {options.Location}; this one stops", refusal);
+        }
     }
 }

@@ -187,11 +187,31 @@ internal sealed class BroadcastStore
             }
         }, $"cannot read {location}/{KeyLayout.ChecksumsName}", ct);
 
-    public Task WriteManifestAsync(BroadcastLocation location, Manifest manifest, PutSettings put, CancellationToken ct) =>
-        WriteTextAsync(location.Bucket, KeyLayout.ManifestKey(location.Prefix), ManifestCodec.Format(manifest), put, ct);
+    /// <summary>Writes the manifest's text under <paramref name="condition"/>; returns the ETag S3 answered.</summary>
+    public Task<string?> WriteManifestAsync(BroadcastLocation location, string text, PutSettings put, PutCondition? condition, CancellationToken ct) =>
+        WriteTextAsync(location.Bucket, KeyLayout.ManifestKey(location.Prefix), text, put, condition, ct);
 
-    public Task WriteChecksumsAsync(BroadcastLocation location, IEnumerable<SegmentInfo> segments, PutSettings put, CancellationToken ct) =>
-        WriteTextAsync(location.Bucket, KeyLayout.ChecksumsKey(location.Prefix), ChecksumIndexCodec.Format(segments), put, ct);
+    public Task<string?> WriteChecksumsAsync(BroadcastLocation location, string text, PutSettings put, PutCondition? condition, CancellationToken ct) =>
+        WriteTextAsync(location.Bucket, KeyLayout.ChecksumsKey(location.Prefix), text, put, condition, ct);
+
+    /// <summary>
+    /// The stored text of <c>.manifest</c> or <c>.checksums</c> with its ETag, or null when there is none: what a
+    /// conditional write that was refused compares with what it sent (one attempt, no retry: the caller's step retries).
+    /// </summary>
+    public async Task<(string Text, string? ETag)?> TryReadStoredTextAsync(BroadcastLocation location, string name, CancellationToken ct)
+    {
+        var key = location.Prefix + "/" + name;
+        try
+        {
+            using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = location.Bucket, Key = key }, ct).ConfigureAwait(false);
+            using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
+            return (await reader.ReadToEndAsync(ct).ConfigureAwait(false), response.ETag);
+        }
+        catch (Amazon.Runtime.AmazonServiceException e) when (Absence(e) is not null)
+        {
+            return null;
+        }
+    }
 
     /// <summary>
     /// The one retry of this store: -t attempts of <paramref name="step"/>, then one <see cref="FatalException"/>
@@ -355,14 +375,14 @@ internal sealed class BroadcastStore
     }
 
     /// <summary>A text object, stored the way segments are (<see cref="PlainPut"/>). Not retried here: the publisher retries its announce steps.</summary>
-    private async Task WriteTextAsync(string bucket, string key, string text, PutSettings put, CancellationToken ct)
+    private async Task<string?> WriteTextAsync(string bucket, string key, string text, PutSettings put, PutCondition? condition, CancellationToken ct)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         md5.AppendData(bytes);
         using var body = new MemoryStream(bytes, writable: false);
         var request = new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, AutoCloseStream = false, ContentType = "text/plain; charset=utf-8" };
-        await PlainPut.PutAsync(_s3, request, md5.GetHashAndReset(), SegmentChecksum.Of(bytes), put, $"s3://{bucket}/{key}", ct).ConfigureAwait(false);
+        return await PlainPut.PutAsync(_s3, request, md5.GetHashAndReset(), SegmentChecksum.Of(bytes), put, $"s3://{bucket}/{key}", ct, condition).ConfigureAwait(false);
     }
 
     /// <summary>The broadcast a segment key belongs to (<c>NAME</c> of <c>NAME/000000000000042</c>), or null.</summary>

@@ -41,7 +41,75 @@ internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation loca
     /// <summary>The checksum index of a completed broadcast, or null when it has none (an s3pipe2 archive).</summary>
     public Task<IReadOnlyList<SegmentInfo>?> TryReadChecksumsAsync(CancellationToken ct) => store.TryReadChecksumsAsync(Location, ct);
 
-    public Task WriteAsync(Manifest manifest, CancellationToken ct) => store.WriteManifestAsync(Location, manifest, put ?? PutSettings.Default, ct);
+    /// <summary>
+    /// True while this store's writer holds the broadcast: it wrote the first manifest (over no other) and every later
+    /// one over its own last. A publisher that never claimed the name, or lost it, must not mark it aborted.
+    /// </summary>
+    public bool Owns => _written && !_lost;
 
-    public Task WriteChecksumsAsync(IEnumerable<SegmentInfo> segments, CancellationToken ct) => store.WriteChecksumsAsync(Location, segments, put ?? PutSettings.Default, ct);
+    private string? _etag;
+    private bool _written;
+    private bool _lost;
+
+    /// <summary>
+    /// Writes the manifest as its owner: the first with <c>If-None-Match: *</c>, each later one with <c>If-Match</c> of the
+    /// last one written, so a second publisher on the name is found out at its first write, and stops with exit 3.
+    /// </summary>
+    public async Task WriteAsync(Manifest manifest, CancellationToken ct)
+    {
+        var text = ManifestCodec.Format(manifest);
+        var condition = !_written ? PutCondition.IfAbsent : _etag is null ? null : PutCondition.IfUnchanged(_etag);
+        try
+        {
+            _etag = await store.WriteManifestAsync(Location, text, Put, condition, ct).ConfigureAwait(false);
+            _written = true;
+        }
+        catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed)
+        {
+            var stored = await store.TryReadStoredTextAsync(Location, KeyLayout.ManifestName, ct).ConfigureAwait(false);
+            if (stored?.Text == text)
+            {
+                // An earlier attempt of this very write landed and its answer was lost: the manifest is ours.
+                _etag = stored.Value.ETag;
+                _written = true;
+                return;
+            }
+            _lost = true;
+            var began = stored is { } other ? UploadBeganOf(other.Text) : "unknown";
+            throw new FatalException(ExitCodes.NotFound,
+                $"{Location} is being published by another publisher (its upload_began {began}); this one stops without touching it", e);
+        }
+    }
+
+    /// <summary>Written once, at the end, only if absent; a refused write that finds its own text stored counts as done.</summary>
+    public async Task WriteChecksumsAsync(IEnumerable<SegmentInfo> segments, CancellationToken ct)
+    {
+        var text = ChecksumIndexCodec.Format(segments);
+        try
+        {
+            await store.WriteChecksumsAsync(Location, text, Put, PutCondition.IfAbsent, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed)
+        {
+            if ((await store.TryReadStoredTextAsync(Location, KeyLayout.ChecksumsName, ct).ConfigureAwait(false))?.Text != text)
+            {
+                _lost = true;
+                throw new FatalException(ExitCodes.NotFound, $"{Location}/{KeyLayout.ChecksumsName} was written by another publisher; this one stops without touching it", e);
+            }
+        }
+    }
+
+    private PutSettings Put => put ?? PutSettings.Default;
+
+    private static string UploadBeganOf(string manifest)
+    {
+        try
+        {
+            return ManifestCodec.Parse(manifest).UploadBegan?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "unknown";
+        }
+        catch (ManifestException)
+        {
+            return "unknown, its manifest is malformed";
+        }
+    }
 }

@@ -37,6 +37,9 @@ internal static class AwsErrors
     {
         "InternalError", "InternalFailure", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException",
         "IncompleteBody", "NetworkError",
+        // A conditional write that met a concurrent one: "On a 409 failure you should retry the upload"
+        // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, If-None-Match).
+        "ConditionalRequestConflict",
     };
 
     private static readonly HashSet<string> CorruptCodes = new(StringComparer.Ordinal) { "BadDigest", "XAmzContentSHA256Mismatch" };
@@ -65,6 +68,14 @@ internal static class AwsErrors
         if (code is "NoSuchKey" or "NotFound" || status == HttpStatusCode.NotFound)
         {
             return Stop(FailureKind.NotFound, ExitCodes.NotFound, $"not found: {Describe(e)}");
+        }
+        if (code is "PreconditionFailed" || status == HttpStatusCode.PreconditionFailed)
+        {
+            return Stop(FailureKind.PreconditionFailed, ExitCodes.NotFound, $"another writer got there first ({code ?? "412"}): {Describe(e)}");
+        }
+        if (code is "NotImplemented" || status == HttpStatusCode.NotImplemented)
+        {
+            return Stop(FailureKind.Unsupported, ExitCodes.Transfer, $"the endpoint does not implement this request ({code ?? "501"}): {Describe(e)}");
         }
         if (code is "MalformedResponse")
         {

@@ -24,6 +24,10 @@ internal enum FailureKind
     /// not list the bucket) or not readable; see <see cref="AwsErrors.ClassifyRead"/>.
     /// </summary>
     MissingOrDenied,
+    /// <summary>A conditional write found the object other than expected (412): another writer got there first.</summary>
+    PreconditionFailed,
+    /// <summary>The endpoint does not implement what the request asked for (501 NotImplemented), e.g. conditional writes.</summary>
+    Unsupported,
     /// <summary>The service refused the request as it was made (any other 4xx); the same request fails again.</summary>
     Rejected,
     /// <summary>One of S3Fanout's own <see cref="FatalException"/>s: its exit code and its retry flag decide.</summary>

@@ -30,7 +30,10 @@ internal static class PlainPut
     /// </summary>
     /// <param name="what">The object, for the error message: "segment 3", "s3://bucket/name/.manifest".</param>
     /// <param name="crc64">The body's CRC-64/NVME as S3 writes it, checked against S3's own where the ETag is no MD5.</param>
-    public static async Task PutAsync(IAmazonS3 s3, PutObjectRequest request, byte[] md5, string? crc64, PutSettings settings, string what, CancellationToken ct)
+    /// <param name="condition">Sent when <see cref="PutSettings.Conditions"/> allows; a 412 is the caller's to judge.</param>
+    /// <returns>The ETag S3 answered, for a later <see cref="PutCondition.IfUnchanged"/>.</returns>
+    public static async Task<string?> PutAsync(
+        IAmazonS3 s3, PutObjectRequest request, byte[] md5, string? crc64, PutSettings settings, string what, CancellationToken ct, PutCondition? condition = null)
     {
         request.MD5Digest = Convert.ToBase64String(md5);
         // The MD5 is computed already (Content-MD5, checked by S3) and the answer is checked below; the SDK's own MD5 stream
@@ -40,7 +43,24 @@ internal static class PlainPut
         request.DisablePayloadSigning = settings.UnsignedPayload;
         request.UseChunkEncoding = false;
         settings.Sse?.ApplyTo(request);
-        var response = await s3.PutObjectAsync(request, ct).ConfigureAwait(false);
+        var conditional = condition is not null && settings.Conditions is { Enabled: true };
+        if (conditional)
+        {
+            request.IfNoneMatch = condition!.IfNoneMatch;
+            request.IfMatch = condition.IfMatch;
+        }
+        PutObjectResponse response;
+        try
+        {
+            response = await s3.PutObjectAsync(request, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (conditional && AwsErrors.Classify(e).Kind == FailureKind.Unsupported)
+        {
+            settings.Conditions!.Disable(AwsErrors.Describe(e));
+            // Retryable: the caller's next attempt sends the PUT again, now without the condition.
+            throw new FatalException(ExitCodes.Transfer, $"{what}: the endpoint refused a conditional write ({AwsErrors.Describe(e)})", e, retryable: true);
+        }
         PutAnswer.Check(response, md5, crc64, what);
+        return response.ETag;
     }
 }

@@ -11,4 +11,7 @@ internal sealed record PutSettings
 
     /// <summary>True over HTTPS: the body is sent with UNSIGNED-PAYLOAD (S3 allows it only over TLS).</summary>
     public bool UnsignedPayload { get; init; }
+
+    /// <summary>Whether preconditions are sent (one state per run, shared by every PUT); null: never.</summary>
+    public ConditionalWrites? Conditions { get; init; }
 }

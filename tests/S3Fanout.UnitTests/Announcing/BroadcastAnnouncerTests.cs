@@ -198,24 +198,24 @@ public sealed class BroadcastAnnouncerTests : IDisposable
     }
 
     [Fact]
-    public async Task WhenAbortingBeforeTheBroadcastWasOpened_TheManifestStillSaysAborted()
+    public async Task WhenThisPublisherNeverHeldTheName_AbortTouchesNeitherTheManifestNorTheSubscribers()
     {
-        await _announcer.AbortAsync("the bucket is not writable", CancellationToken.None);
+        // Another publisher's manifest may be there: marking it aborted, or telling its subscribers so, would stop them.
+        await _announcer.AbortAsync("another publisher holds the name", CancellationToken.None);
 
-        var manifest = Assert.Single(Manifests());
-        Assert.Equal(BroadcastState.Aborted, manifest.State);
-        Assert.Equal("the bucket is not writable", manifest.AbortReason);
-        Assert.Single(Sent<BroadcastAborted>());
+        Assert.Empty(Manifests());
+        Assert.Empty(Sent<BroadcastAborted>());
     }
 
     [Fact]
     public async Task WhenTheAbortCannotBeWrittenToTheManifest_ItIsLoggedAndSubscribersAreStillTold()
     {
+        await _announcer.OpenAsync(TopicArn, CancellationToken.None);
         _s3.PutFailures.Enqueue(InMemoryS3.ServerError());
 
         await _announcer.AbortAsync("reading stdin failed", CancellationToken.None);
 
-        Assert.Empty(Manifests());
+        Assert.Equal(BroadcastState.Open, Assert.Single(Manifests()).State);
         Assert.Single(Sent<BroadcastAborted>());
         Assert.Contains(_log.Collector.GetSnapshot(), r => r.Level == LogLevel.Error && r.Message.Contains("aborted", StringComparison.Ordinal));
     }

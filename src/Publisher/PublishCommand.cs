@@ -114,7 +114,7 @@ internal static class PublishCommand
             case NotifyMode.None:
                 return new NoNotificationSink();
             case NotifyMode.Sqs:
-                return new SqsNotificationSink(aws.Sqs, options.Location.Bucket, time, loggers.CreateLogger<SqsNotificationSink>());
+                return new SqsNotificationSink(aws.Sqs, options.Location.Bucket, options.RequestTimeout, time, loggers.CreateLogger<SqsNotificationSink>());
             default:
                 var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
                 try

@@ -86,7 +86,8 @@ internal sealed class PublishCoordinator(
                 _ => AwsErrors.ToFatal(e, "publish").Message,
             };
             _logger.LogError("Aborting {Broadcast}: {Reason}", options.Location, reason);
-            using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            // One whole attempt of the manifest write fits, whatever --request-timeout is.
+            using var cleanup = new CancellationTokenSource(options.RequestTimeout + TimeSpan.FromSeconds(10));
             await announcer.AbortAsync(reason, cleanup.Token).ConfigureAwait(false);
             throw;
         }

@@ -123,11 +123,17 @@ internal sealed class BroadcastAnnouncer(
         {
             await WriteManifestAsync(ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
+            // Any failure, the cleanup deadline's cancellation included: the failure that caused the abort stays the one
+            // reported, and the subscribers are still told.
             logger.LogError("Could not mark {Broadcast} aborted in its manifest: {Error}", manifests.Location, AwsErrors.Describe(e));
         }
-        await SendAsync(new BroadcastAborted { Bucket = Bucket, Broadcast = Broadcast, Reason = reason, SentAt = now }, ct).ConfigureAwait(false);
+        if (manifests.Owns)
+        {
+            // Not after losing the name to another publisher in this very write: its subscribers would take it for theirs.
+            await SendAsync(new BroadcastAborted { Bucket = Bucket, Broadcast = Broadcast, Reason = reason, SentAt = time.GetUtcNow() }, ct).ConfigureAwait(false);
+        }
     }
 
     private long LastSize => _contiguous.Count == 0 ? 0 : _contiguous[^1].Size;

@@ -12,9 +12,10 @@ namespace S3Fanout.Publisher.Announcing;
 /// For accounts without SNS: sends each notification straight to every subscriber queue of the bucket's channel,
 /// found by name prefix. The list is refreshed every few seconds so subscribers that join later are reached.
 /// Each queue stands alone: one that refuses or fails (its subscriber then follows the manifest) is reported once and
-/// never keeps the notification from the others, which are sent to <see cref="SendsInFlight"/> queues at a time.
+/// never keeps the notification from the others, which are sent to <see cref="SendsInFlight"/> queues at a time, each
+/// call bounded by --request-timeout (the SDK's own default would be 100 s a try).
 /// </summary>
-internal sealed class SqsNotificationSink(IAmazonSQS sqs, string bucket, TimeProvider time, ILogger<SqsNotificationSink> logger) : INotificationSink
+internal sealed class SqsNotificationSink(IAmazonSQS sqs, string bucket, TimeSpan requestTimeout, TimeProvider time, ILogger<SqsNotificationSink> logger) : INotificationSink
 {
     private const int SendsInFlight = 16;
     private static readonly TimeSpan Refresh = TimeSpan.FromSeconds(5);
@@ -39,7 +40,9 @@ internal sealed class SqsNotificationSink(IAmazonSQS sqs, string bucket, TimePro
         {
             try
             {
-                await sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = queue, MessageBody = body, MessageAttributes = attributes }, token).ConfigureAwait(false);
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
+                attempt.CancelAfter(requestTimeout);
+                await sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = queue, MessageBody = body, MessageAttributes = attributes }, attempt.Token).ConfigureAwait(false);
             }
             catch (QueueDoesNotExistException)
             {
@@ -71,7 +74,9 @@ internal sealed class SqsNotificationSink(IAmazonSQS sqs, string bucket, TimePro
     {
         var queues = new List<string>();
         var request = new ListQueuesRequest { QueueNamePrefix = ChannelNames.QueuePrefix(bucket), MaxResults = 1000 };
-        await foreach (var url in sqs.Paginators.ListQueues(request).QueueUrls.WithCancellation(ct).ConfigureAwait(false))
+        using var listing = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        listing.CancelAfter(requestTimeout);
+        await foreach (var url in sqs.Paginators.ListQueues(request).QueueUrls.WithCancellation(listing.Token).ConfigureAwait(false))
         {
             queues.Add(url);
         }

@@ -75,7 +75,8 @@ internal sealed class SegmentUploader(
         var info = new SegmentInfo(segment.Index, segment.Offset, segment.Buffer.Length, crc.Finish());
         try
         {
-            await retry.ExecuteAsync(async token => await PutAsync(segment, key, info, md5Bytes, token).ConfigureAwait(false), ct).ConfigureAwait(false);
+            var stored = new StoredCopy();
+            await retry.ExecuteAsync(async token => await PutAsync(segment, key, info, md5Bytes, stored, token).ConfigureAwait(false), ct).ConfigureAwait(false);
         }
         catch (FatalException e) when (!e.Retryable && e.ExitCode == ExitCodes.NotFound)
         {
@@ -94,10 +95,10 @@ internal sealed class SegmentUploader(
 
     /// <summary>One attempt, bounded by a <see cref="ProgressWatchdog"/>: the SDK reading the body is progress, and so is
     /// its answer; a PUT that moves no byte and gets no answer for the idle timeout is abandoned and tried again.</summary>
-    private Task PutAsync(SealedSegment segment, string key, SegmentInfo info, byte[] md5, CancellationToken ct) =>
-        ProgressWatchdog.RunAsync(options.TransferIdleTimeout, time, $"PUT of segment {segment.Index}", watchdog => PutOnceAsync(segment, key, info, md5, watchdog), ct);
+    private Task PutAsync(SealedSegment segment, string key, SegmentInfo info, byte[] md5, StoredCopy stored, CancellationToken ct) =>
+        ProgressWatchdog.RunAsync(options.TransferIdleTimeout, time, $"PUT of segment {segment.Index}", watchdog => PutOnceAsync(segment, key, info, md5, stored, watchdog), ct);
 
-    private async Task PutOnceAsync(SealedSegment segment, string key, SegmentInfo info, byte[] md5, ProgressWatchdog watchdog)
+    private async Task PutOnceAsync(SealedSegment segment, string key, SegmentInfo info, byte[] md5, StoredCopy stored, ProgressWatchdog watchdog)
     {
         await using var body = new ProgressStream(segment.Buffer.OpenRead(), watchdog);
         var request = new PutObjectRequest
@@ -112,27 +113,53 @@ internal sealed class SegmentUploader(
         request.Metadata[MetadataNames.Offset] = info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
         try
         {
-            // If absent: a segment key already taken belongs to another publisher of the same name (or to an earlier attempt of ours).
-            await PlainPut.PutAsync(s3, request, md5, info.Checksum, options.Put, $"segment {segment.Index}", watchdog.Token, PutCondition.IfAbsent).ConfigureAwait(false);
+            // If absent: a key already taken is another publisher's (or an earlier attempt's, checked below). Once an
+            // attempt of ours stored the segment damaged, the next overwrites exactly that object.
+            var condition = stored.ETag is { } ours ? PutCondition.IfUnchanged(ours) : PutCondition.IfAbsent;
+            await PlainPut.PutAsync(s3, request, md5, info.Checksum, options.Put, $"segment {segment.Index}", watchdog.Token, condition).ConfigureAwait(false);
+        }
+        catch (FatalException e) when (PlainPut.StoredETagOf(e) is { } damaged)
+        {
+            stored.ETag = damaged;
+            throw;
         }
         catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed)
         {
-            await ConfirmOwnAsync(key, info, e, watchdog.Token).ConfigureAwait(false);
+            await ConfirmOwnAsync(key, info, md5, stored, e, watchdog.Token).ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// After a refused If-None-Match: an earlier attempt of this PUT may have landed with its answer lost; then the stored
-    /// object is this segment (its size and the CRC-64/NVME and offset in its metadata). Anything else is another publisher's.
+    /// After a refused condition: an earlier attempt of this PUT may have landed with its answer lost. The stored object is
+    /// this segment when S3's own digest of it says so (the ETag where it is an MD5, else the CRC-64/NVME S3 returns);
+    /// when S3 gives neither, its size and the CRC-64/NVME and offset in its metadata decide. An object of ours whose
+    /// bytes differ is overwritten by the next attempt; any other object is another publisher's, and this one stops.
     /// </summary>
-    private async Task ConfirmOwnAsync(string key, SegmentInfo info, Exception refusal, CancellationToken ct)
+    private async Task ConfirmOwnAsync(string key, SegmentInfo info, byte[] md5, StoredCopy stored, Exception refusal, CancellationToken ct)
     {
-        var stored = await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = options.Location.Bucket, Key = key }, ct).ConfigureAwait(false);
-        if (stored.ContentLength != info.Size || stored.Metadata[MetadataNames.Checksum] != info.Checksum
-            || stored.Metadata[MetadataNames.Offset] != info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        var head = await s3.GetObjectMetadataAsync(
+            new GetObjectMetadataRequest { BucketName = options.Location.Bucket, Key = key, ChecksumMode = ChecksumMode.ENABLED }, ct).ConfigureAwait(false);
+        var ourMetadata = head.ContentLength == info.Size && head.Metadata[MetadataNames.Checksum] == info.Checksum
+            && head.Metadata[MetadataNames.Offset] == info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        bool? sameBytes = EtagDigest.IsMd5(head.ServerSideEncryptionMethod, head.ServerSideEncryptionCustomerMethod)
+            ? EtagDigest.Normalize(head.ETag) == Convert.ToHexStringLower(md5)
+            : string.IsNullOrEmpty(head.ChecksumCRC64NVME) ? null : head.ChecksumCRC64NVME == info.Checksum;
+        if (ourMetadata && sameBytes != false)
         {
-            throw new FatalException(ExitCodes.NotFound,
-                $"segment {info.Index} (s3://{options.Location.Bucket}/{key}) was written by another publisher of {options.Location}; this one stops", refusal);
+            return;
         }
+        if (ourMetadata)
+        {
+            stored.ETag = head.ETag;
+            throw new FatalException(ExitCodes.Integrity, $"segment {info.Index} was stored damaged by an earlier attempt; storing it again", refusal, retryable: true);
+        }
+        throw new FatalException(ExitCodes.NotFound,
+            $"segment {info.Index} (s3://{options.Location.Bucket}/{key}) was written by another publisher of {options.Location}; this one stops", refusal);
+    }
+
+    /// <summary>What one segment's attempts know of the object they stored: its ETag once an attempt stored it damaged.</summary>
+    private sealed class StoredCopy
+    {
+        public string? ETag { get; set; }
     }
 }

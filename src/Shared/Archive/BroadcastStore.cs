@@ -207,9 +207,10 @@ internal sealed class BroadcastStore
             using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
             return (await reader.ReadToEndAsync(ct).ConfigureAwait(false), response.ETag);
         }
-        catch (Amazon.Runtime.AmazonServiceException e) when (Absence(e) is not null)
+        catch (Amazon.Runtime.AmazonServiceException e) when (Absence(e) is { } absence)
         {
-            return null;
+            // A 403 here cannot be "missing": the writer may read what it writes (s3:GetObject), so it is a denial.
+            return absence == FailureKind.NotFound ? null : throw AwsErrors.ToFatal(e, $"cannot read {location}/{name} back");
         }
     }
 

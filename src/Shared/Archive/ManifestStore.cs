@@ -47,6 +47,7 @@ internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation loca
     /// </summary>
     public bool Owns => _written && !_lost;
 
+    private readonly HashSet<string> _unconfirmed = new(StringComparer.Ordinal);
     private string? _etag;
     private bool _written;
     private bool _lost;
@@ -55,24 +56,39 @@ internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation loca
     /// Writes the manifest as its owner: the first with <c>If-None-Match: *</c>, each later one with <c>If-Match</c> of the
     /// last one written, so a second publisher on the name is found out at its first write, and stops with exit 3.
     /// </summary>
+    /// <remarks>
+    /// A refused write compares what is stored with every text this store sent since its last confirmed write: one of
+    /// them may have landed with its answer lost, and is then the owner's own, written over by the next attempt.
+    /// A write that S3 stored other than sent (<see cref="PlainPut.StoredETagOf"/>) is the owner's too.
+    /// </remarks>
     public async Task WriteAsync(Manifest manifest, CancellationToken ct)
     {
         var text = ManifestCodec.Format(manifest);
         var condition = !_written ? PutCondition.IfAbsent : _etag is null ? null : PutCondition.IfUnchanged(_etag);
+        _unconfirmed.Add(text);
         try
         {
             _etag = await store.WriteManifestAsync(Location, text, Put, condition, ct).ConfigureAwait(false);
             _written = true;
+            _unconfirmed.Clear();
+        }
+        catch (FatalException e) when (PlainPut.StoredETagOf(e) is { } damaged)
+        {
+            (_etag, _written) = (damaged, true);
+            throw;
         }
         catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed)
         {
             var stored = await store.TryReadStoredTextAsync(Location, KeyLayout.ManifestName, ct).ConfigureAwait(false);
-            if (stored?.Text == text)
+            if (stored is { } mine && _unconfirmed.Contains(mine.Text))
             {
-                // An earlier attempt of this very write landed and its answer was lost: the manifest is ours.
-                _etag = stored.Value.ETag;
-                _written = true;
-                return;
+                (_etag, _written) = (mine.ETag, true);
+                if (mine.Text == text)
+                {
+                    _unconfirmed.Clear();
+                    return; // this very write landed and its answer was lost
+                }
+                throw new FatalException(ExitCodes.Transfer, $"{Location}/{KeyLayout.ManifestName}: an earlier write landed unseen; writing again over it", e, retryable: true);
             }
             _lost = true;
             var began = stored is { } other ? UploadBeganOf(other.Text) : "unknown";

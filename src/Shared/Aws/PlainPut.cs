@@ -57,10 +57,31 @@ internal static class PlainPut
         catch (Exception e) when (conditional && AwsErrors.Classify(e).Kind == FailureKind.Unsupported)
         {
             settings.Conditions!.Disable(AwsErrors.Describe(e));
-            // Retryable: the caller's next attempt sends the PUT again, now without the condition.
-            throw new FatalException(ExitCodes.Transfer, $"{what}: the endpoint refused a conditional write ({AwsErrors.Describe(e)})", e, retryable: true);
+            if (request.InputStream is not { CanSeek: true } body)
+            {
+                // The caller's next attempt sends the PUT again, now without the condition.
+                throw new FatalException(ExitCodes.Transfer, $"{what}: the endpoint refused a conditional write ({AwsErrors.Describe(e)})", e, retryable: true);
+            }
+            body.Position = 0;
+            request.IfNoneMatch = null;
+            request.IfMatch = null;
+            response = await s3.PutObjectAsync(request, ct).ConfigureAwait(false);
         }
-        PutAnswer.Check(response, md5, crc64, what);
+        try
+        {
+            PutAnswer.Check(response, md5, crc64, what);
+        }
+        catch (FatalException e)
+        {
+            // The object is stored, but not as sent: the caller's next attempt overwrites exactly it (If-Match this ETag).
+            e.Data[StoredETagKey] = response.ETag;
+            throw;
+        }
         return response.ETag;
     }
+
+    /// <summary>The ETag of an object that a failed PUT stored damaged (see <see cref="PutAsync"/>), or null.</summary>
+    public static string? StoredETagOf(Exception e) => e.Data[StoredETagKey] as string;
+
+    private const string StoredETagKey = "s3fanout.stored-etag";
 }

@@ -7,7 +7,7 @@ namespace S3Fanout.Shared.Aws;
 
 /// <summary>
 /// The one resilience pipeline for whole steps (put-then-verify, fetch-then-verify, a manifest read, an SNS call):
-/// -t attempts with exponential backoff and full jitter, each attempt bounded by its own timeout, and only failures
+/// -t attempts with exponential backoff and equal jitter, each attempt bounded by its own timeout, and only failures
 /// that <see cref="AwsErrors.Classify"/> calls retryable are tried again.
 /// </summary>
 /// <remarks>

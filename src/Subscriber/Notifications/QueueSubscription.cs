@@ -84,12 +84,13 @@ internal sealed class QueueSubscription : IAsyncDisposable
             var topicArn = await ChannelTopic.OpenAsync(sns, topic, token).ConfigureAwait(false);
             if (!_topicArns.Contains(topicArn))
             {
-                _topicArns.Add(topicArn);
+                // Listed only once the policy is set: an attempt that failed before must set it again, or SQS refuses SNS.
                 await _sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest
                 {
                     QueueUrl = QueueUrl,
-                    Attributes = new Dictionary<string, string> { ["Policy"] = SubscriptionPolicies.OnlyFromTopics(QueueArn, _topicArns) },
+                    Attributes = new Dictionary<string, string> { ["Policy"] = SubscriptionPolicies.OnlyFromTopics(QueueArn, [.. _topicArns, topicArn]) },
                 }, token).ConfigureAwait(false);
+                _topicArns.Add(topicArn);
             }
             string subscriptionArn;
             try
@@ -116,7 +117,7 @@ internal sealed class QueueSubscription : IAsyncDisposable
 
     /// <summary>
     /// Retries of a whole subscription beyond the SNS client's own attempts: enough for a throttled fleet to get through
-    /// (about a minute and a half at most), with full jitter so the subscribers that were throttled together spread out.
+    /// (35–71 s of waiting over the 12 tries, besides the calls), with jitter so the subscribers that were throttled together spread out.
     /// </summary>
     private static StepRetry SubscribeRetry(ILogger logger) =>
         new(tries: 12, logger, baseDelay: TimeSpan.FromSeconds(1), maxDelay: TimeSpan.FromSeconds(8), attemptTimeout: Timeout.InfiniteTimeSpan);

@@ -11,6 +11,9 @@ namespace S3Fanout.Subscriber.Writing;
 /// </summary>
 internal static class ExclusiveFile
 {
+    private const int EWouldBlock = 11;
+    private const int SharingViolation = unchecked((int)0x80070020);
+
     /// <summary>Opens (or creates) <paramref name="path"/> for reading and writing, locked; changes nothing in it.</summary>
     /// <param name="holder">Who would hold it, for the error line ("another subscriber writing FILE").</param>
     public static FileStream Open(string path, string holder, int bufferSize = 4096)
@@ -19,9 +22,9 @@ internal static class ExclusiveFile
         {
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize);
         }
-        catch (Exception e) when (e is IOException and not (FileNotFoundException or DirectoryNotFoundException) && File.Exists(path))
+        catch (IOException e) when (e.HResult is EWouldBlock or SharingViolation)
         {
-            // The file is there but cannot be had: on Unix that is the lock (EWOULDBLOCK), held by someone else.
+            // The lock, held by someone else (Unix: flock's EWOULDBLOCK, which .NET reports as the HResult; Windows: sharing).
             throw new FatalException(ExitCodes.LocalIo, $"'{path}' is in use by {holder}: {e.Message}", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

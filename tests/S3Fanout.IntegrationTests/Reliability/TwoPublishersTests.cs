@@ -84,6 +84,25 @@ public sealed class TwoPublishersTests(EmulatorFixture emulator, ITestOutputHelp
     }
 
     [Fact]
+    public async Task WhenAnEndpointStoresASegmentDamaged_TheNextAttemptOverwritesExactlyThatObject_AndTheCopyIsExact()
+    {
+        var bucket = await emulator.CreateBucketAsync("damaged-store");
+        var url = ScenarioKit.Url(bucket, "stream");
+        var data = new TestData(3L * MiB + 55, seed: 78);
+        await using var proxy = new FaultProxy(emulator.Endpoint, seed: 78);
+        var damage = proxy.Rules.Add(new DamagedStoreRule("stream/000000000000002"));
+        proxy.Rules.Add(new ConditionalWritesRule());
+
+        await using var publisher = _kit.Scenario.StartPublisher(ReliabilityKit.Via(proxy, "-m", "1", "--notify", "none", url), stdin: data.OpenRead());
+        await publisher.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
+
+        Assert.Equal(1, damage.Damaged);
+        await using var subscriber = _kit.Scenario.StartSubscriber(["--notify", "none", url]);
+        await subscriber.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
+        Assert.Equal(data.Sha256, subscriber.StdoutSha256);
+    }
+
+    [Fact]
     public async Task WhenTheEndpointHasNoConditionalWrites_ThePublisherWarnsOnceAndPublishesWithoutThem()
     {
         var bucket = await emulator.CreateBucketAsync("no-conditions");

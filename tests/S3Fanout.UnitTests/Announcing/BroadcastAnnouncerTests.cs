@@ -221,6 +221,31 @@ public sealed class BroadcastAnnouncerTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenTheAbortWriteFindsAnotherPublishersManifest_NoAbortedNotificationIsSent()
+    {
+        await _announcer.OpenAsync(TopicArn, CancellationToken.None);
+        _s3.Store(ManifestKey, "[s3pipe2]\nversion = 0.1\nsegment_size = 1\nupload_began = 2026-12-05T10:00:00+00:00\ncompleted = false\nnum_segments = 0\ntotal_size = 0\n");
+        _s3.PutFailures.Enqueue(new Amazon.S3.AmazonS3Exception("At least one of the pre-conditions you specified did not hold", Amazon.Runtime.ErrorType.Sender, "PreconditionFailed", "req-3", System.Net.HttpStatusCode.PreconditionFailed));
+
+        await _announcer.AbortAsync("segment 3 was written by another publisher", CancellationToken.None);
+
+        Assert.Empty(Sent<BroadcastAborted>());
+        Assert.Contains(_log.Collector.GetSnapshot(), r => r.Level == LogLevel.Error && r.Message.Contains("another publisher", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WhenTheAbortsDeadlinePassesDuringItsWrite_SubscribersAreStillTold_AndNoCancellationEscapes()
+    {
+        await _announcer.OpenAsync(TopicArn, CancellationToken.None);
+        using var expired = new CancellationTokenSource();
+        await expired.CancelAsync();
+
+        await _announcer.AbortAsync("the endpoint stopped answering", expired.Token);
+
+        Assert.Equal("the endpoint stopped answering", Assert.Single(Sent<BroadcastAborted>()).Reason);
+    }
+
+    [Fact]
     public async Task WhenANotificationCannotBeSent_ItIsLoggedAndTheBroadcastGoesOn()
     {
         var run = await StartAsync();

@@ -194,13 +194,11 @@ internal static class SubscribeCommand
         {
             await queue.SubscribeAsync(topic, SubscriptionPolicies.FilterFor(options.Location.Prefix, isPrefix: false), ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SnsException && AwsErrors.ToFatal(e, "").ExitCode != ExitCodes.Unreachable)
-        {
-            logger.LogWarning("Cannot subscribe to SNS topic {Topic} ({Error}); using the subscriber queue only (for --notify sqs publishers) and the manifest", topic, AwsErrors.Describe(e));
-        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw AwsErrors.ToFatal(e, $"cannot subscribe to SNS topic '{topic}'");
+            // Mid-stream now (the reader is already following the manifest): notifications are a fast path, so no SNS
+            // failure, an unreachable SNS included, may end a read that is going well.
+            logger.LogWarning("Cannot subscribe to SNS topic {Topic} ({Error}); using the subscriber queue only (for --notify sqs publishers) and the manifest", topic, AwsErrors.Describe(e));
         }
         queue.MarkListening();
         // Anything stored between the first manifest read and the subscription is caught here.

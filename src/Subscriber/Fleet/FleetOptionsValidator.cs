@@ -74,9 +74,9 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
                 {
                     errors.Add($"{key}:Sink:Command is required for a command sink");
                 }
-                if (channel.Sink.ExitTimeout < TimeSpan.FromSeconds(1))
+                if (channel.Sink.ExitTimeout < TimeSpan.FromSeconds(1) || channel.Sink.ExitTimeout > TimeSpan.FromDays(7))
                 {
-                    errors.Add($"{key}:Sink:ExitTimeout must be at least 1s, got {channel.Sink.ExitTimeout}");
+                    errors.Add($"{key}:Sink:ExitTimeout must be from 1s to 7 days, got {channel.Sink.ExitTimeout}");
                 }
                 break;
             case SinkType.Stdout:

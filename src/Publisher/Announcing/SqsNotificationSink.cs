@@ -64,19 +64,12 @@ internal sealed class SqsNotificationSink(IAmazonSQS sqs, string bucket, TimeSpa
         }
     }
 
-    /// <summary>
-    /// Every queue of the channel. ListQueues answers at most 1,000 queues a call, and pages (NextToken) only when
-    /// MaxResults is set (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/list-all-queues-pagination.html:
-    /// "If you do not set MaxResults, the response includes a maximum of 1,000 results and the NextToken value in the
-    /// response is null"), so the SDK's paginator is given MaxResults and follows every page.
-    /// </summary>
     private async Task<List<string>> ListQueuesAsync(CancellationToken ct)
     {
         var queues = new List<string>();
-        var request = new ListQueuesRequest { QueueNamePrefix = ChannelNames.QueuePrefix(bucket), MaxResults = 1000 };
         using var listing = CancellationTokenSource.CreateLinkedTokenSource(ct);
         listing.CancelAfter(requestTimeout);
-        await foreach (var url in sqs.Paginators.ListQueues(request).QueueUrls.WithCancellation(listing.Token).ConfigureAwait(false))
+        await foreach (var url in ChannelQueues.ListAsync(sqs, bucket, listing.Token).ConfigureAwait(false))
         {
             queues.Add(url);
         }

@@ -27,49 +27,42 @@ internal sealed class QueueJanitor(IAmazonSQS sqs, ISnsClient sns)
     {
         var now = DateTimeOffset.UtcNow;
         var result = new List<OrphanQueue>();
-        string? token = null;
-        do
+        await foreach (var url in ChannelQueues.ListAsync(sqs, bucket, ct).ConfigureAwait(false))
         {
-            var page = await sqs.ListQueuesAsync(new ListQueuesRequest { QueueNamePrefix = ChannelNames.QueuePrefix(bucket), MaxResults = 1000, NextToken = token }, ct).ConfigureAwait(false);
-            foreach (var url in page.QueueUrls ?? [])
+            var tags = (await sqs.ListQueueTagsAsync(new ListQueueTagsRequest { QueueUrl = url }, ct).ConfigureAwait(false)).Tags ?? [];
+            if (!tags.TryGetValue(QueueTags.Bucket, out var tagged) || tagged != bucket)
             {
-                var tags = (await sqs.ListQueueTagsAsync(new ListQueueTagsRequest { QueueUrl = url }, ct).ConfigureAwait(false)).Tags ?? [];
-                if (!tags.TryGetValue(QueueTags.Bucket, out var tagged) || tagged != bucket)
-                {
-                    continue;
-                }
-                var aliveText = tags.GetValueOrDefault(QueueTags.Alive) ?? tags.GetValueOrDefault(QueueTags.Created);
-                if (!long.TryParse(aliveText, NumberStyles.None, CultureInfo.InvariantCulture, out var aliveSeconds))
-                {
-                    continue;
-                }
-                var alive = DateTimeOffset.FromUnixTimeSeconds(aliveSeconds);
-                if (now - alive < olderThan)
-                {
-                    continue;
-                }
-                try
-                {
-                    var subscriptions = await SubscriptionsOfAsync(url, ct).ConfigureAwait(false);
-                    if (!dryRun)
-                    {
-                        foreach (var arn in subscriptions)
-                        {
-                            await UnsubscribeAsync(arn, ct).ConfigureAwait(false);
-                        }
-                        await sqs.DeleteQueueAsync(url, ct).ConfigureAwait(false);
-                    }
-                    result.Add(new OrphanQueue(url, alive, tags.GetValueOrDefault(QueueTags.Host) is { } host ? QueueTags.Text(host) : null,
-                        tags.GetValueOrDefault(QueueTags.Pid), subscriptions.Count, !dryRun));
-                }
-                catch (QueueDoesNotExistException)
-                {
-                    // Deleted meanwhile by its owner or another janitor (which removed its subscriptions too).
-                }
+                continue;
             }
-            token = page.NextToken;
+            var aliveText = tags.GetValueOrDefault(QueueTags.Alive) ?? tags.GetValueOrDefault(QueueTags.Created);
+            if (!long.TryParse(aliveText, NumberStyles.None, CultureInfo.InvariantCulture, out var aliveSeconds))
+            {
+                continue;
+            }
+            var alive = DateTimeOffset.FromUnixTimeSeconds(aliveSeconds);
+            if (now - alive < olderThan)
+            {
+                continue;
+            }
+            try
+            {
+                var subscriptions = await SubscriptionsOfAsync(url, ct).ConfigureAwait(false);
+                if (!dryRun)
+                {
+                    foreach (var arn in subscriptions)
+                    {
+                        await UnsubscribeAsync(arn, ct).ConfigureAwait(false);
+                    }
+                    await sqs.DeleteQueueAsync(url, ct).ConfigureAwait(false);
+                }
+                result.Add(new OrphanQueue(url, alive, tags.GetValueOrDefault(QueueTags.Host) is { } host ? QueueTags.Text(host) : null,
+                    tags.GetValueOrDefault(QueueTags.Pid), subscriptions.Count, !dryRun));
+            }
+            catch (QueueDoesNotExistException)
+            {
+                // Deleted meanwhile by its owner or another janitor (which removed its subscriptions too).
+            }
         }
-        while (!string.IsNullOrEmpty(token));
         return result;
     }
 

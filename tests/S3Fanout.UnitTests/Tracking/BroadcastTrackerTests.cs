@@ -212,12 +212,13 @@ public sealed class BroadcastTrackerTests : IDisposable
     }
 
     [Fact]
-    public void WhenTheChecksumIndexIsApplied_ItOverridesWhatNotificationsSaid()
+    public async Task WhenTheChecksumIndexIsApplied_ItOverridesWhatNotificationsSaid()
     {
         _tracker.Apply(Ready(1, checksum: SegmentChecksum.Of("stale"u8)));
         var fromIndex = new SegmentInfo(1, 0, 10, SegmentChecksum.Of("publisher"u8));
 
-        _tracker.ApplyChecksums([fromIndex, new SegmentInfo(2, 10, 5, SegmentChecksum.Of("two"u8))]);
+        _tracker.UseChecksums(ChecksumIndexes.Reader([fromIndex, new SegmentInfo(2, 10, 5, SegmentChecksum.Of("two"u8))]));
+        await _tracker.LoadChecksumsThroughAsync(2, CancellationToken.None);
 
         Assert.Equal(fromIndex, _tracker.TryGetInfo(1));
         Assert.NotNull(_tracker.TryGetInfo(2));

@@ -16,6 +16,7 @@ namespace S3Fanout.UnitTests.Reading;
 /// and the heap does not grow with the segments read. Memory is sampled (after a full collection) before the index is
 /// opened, at 10 % of the stream and at its last byte.
 /// </summary>
+[Collection(MemoryMeasurements.Name)]
 public sealed class WhenABroadcastHasMillionsOfSegments(ITestOutputHelper output)
 {
     private const long Segments = 2_000_000;
@@ -69,6 +70,18 @@ public sealed class WhenABroadcastHasMillionsOfSegments(ITestOutputHelper output
         Assert.Empty(result.Failed);
         Assert.Equal((Segments, s3.Bytes, s3.StreamSha256), (result.Segments, result.Bytes, result.Sha256));
         AssertFlat(baseline, probe, result.Elapsed);
+    }
+
+    [Fact]
+    public async Task AnIndexOver64MiBIsCheckedWhole()
+    {
+        // 2.3 million lines of about 31 bytes: past the 64 MiB that readers used to load at most (exit 7).
+        using var s3 = new SyntheticArchiveS3(Locations.Default, 2_300_000);
+        Assert.True(s3.IndexBytes > 64L * 1024 * 1024, $"the index is only {s3.IndexBytes} bytes");
+
+        var index = await Stores.Manifests(s3).TryOpenChecksumsAsync(CancellationToken.None);
+
+        Assert.Equal(2_300_000L, index?.Count);
     }
 
     private void AssertFlat(long baseline, MemoryProbe probe, TimeSpan elapsed)

@@ -1,6 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
 using S3Fanout.IntegrationTests.Scenarios;
+using S3Fanout.Shared;
+using S3Fanout.Shared.Archive;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Protocol;
 using S3Fanout.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -54,5 +59,33 @@ public sealed class LongArchiveTests(EmulatorFixture emulator, ITestOutputHelper
         {
             File.Delete(file);
         }
+    }
+
+    /// <summary>
+    /// The index is read lazily, long after it was checked, by ranged GETs with If-Match of the ETag checked
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html: If-Match "return the object only if its
+    /// entity tag (ETag) is the same as the one specified in this header; otherwise, return a 412 Precondition Failed
+    /// error"): an index replaced meanwhile ends the read with exit 7 instead of mixing two indexes.
+    /// </summary>
+    [Fact]
+    public async Task An_index_replaced_after_it_was_checked_ends_the_read_with_exit_7()
+    {
+        var bucket = await emulator.CreateBucketAsync("long-replaced");
+        await SyntheticArchive.Of(5).WriteAsync(emulator.S3, bucket, "tail", parallel: 5, CancellationToken.None);
+        var location = new BroadcastLocation(bucket, "tail");
+        var store = new BroadcastStore(emulator.S3, 2, StepRetry.DefaultAttemptTimeout, NullLogger<BroadcastStore>.Instance);
+        var index = await store.TryOpenChecksumsAsync(location, CancellationToken.None);
+        Assert.Equal(5L, index?.Count);
+        using (var unchanged = index!.OpenReader())
+        {
+            Assert.Equal(5L, await unchanged.CountAsync(CancellationToken.None));
+        }
+
+        await _kit.PutBytesAsync(bucket, KeyLayout.ChecksumsKey("tail"), SyntheticArchive.Of(6).Index);
+        using var reader = index.OpenReader();
+        var e = await Assert.ThrowsAsync<FatalException>(async () => await reader.ReadAsync(CancellationToken.None));
+
+        Assert.Equal(ExitCodes.Integrity, e.ExitCode);
+        Assert.Contains("was replaced or deleted while it was read", e.Message, StringComparison.Ordinal);
     }
 }

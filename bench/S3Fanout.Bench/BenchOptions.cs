@@ -24,6 +24,7 @@ internal sealed class BenchOptions
     public bool Quick { get; init; }
     public bool SdkVariants { get; init; }
     public bool MemoryProbe { get; init; }
+    public bool LongBroadcast { get; init; }
     public int LatencyLines { get; init; } = 120;
     public int LatencyWarmupLines { get; init; } = 10;
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
@@ -46,6 +47,7 @@ internal sealed class BenchOptions
         var quick = false;
         var sdkVariants = false;
         var memoryProbe = false;
+        var longBroadcast = false;
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -62,6 +64,11 @@ internal sealed class BenchOptions
             if (a == "--memory-probe")
             {
                 memoryProbe = true;
+                continue;
+            }
+            if (a == "--long-broadcast")
+            {
+                longBroadcast = true;
                 continue;
             }
             if (!a.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
@@ -86,6 +93,7 @@ internal sealed class BenchOptions
             Quick = quick,
             SdkVariants = sdkVariants,
             MemoryProbe = memoryProbe,
+            LongBroadcast = longBroadcast,
             SizeMiB = Int("size-mib", quick ? 16 : 1024),
             LargeFactor = Int("large-factor", 4),
             FanoutMiB = Int("fanout-mib", Math.Min(256, Int("size-mib", quick ? 16 : 1024))),

@@ -76,7 +76,7 @@ internal static class MemoryProbe
     private static string Tmp(BenchOptions o, string name) => Path.Combine(o.WorkDir, name);
 
     /// <summary>Runs the script (its measured process is /usr/bin/time's child) and samples that child's VmRSS every 50 ms.</summary>
-    private static async Task<(TimedRun Run, List<(double T, double RssMiB)> Samples)> RunSampledAsync(string script, string time, string err)
+    internal static async Task<(TimedRun Run, List<(double T, double RssMiB)> Samples)> RunSampledAsync(string script, string time, string err)
     {
         var samples = new List<(double, double)>();
         var started = Stopwatch.GetTimestamp();
@@ -122,7 +122,7 @@ internal static class MemoryProbe
         }
     }
 
-    private static string PeakAt(List<(double T, double RssMiB)> s)
+    internal static string PeakAt(List<(double T, double RssMiB)> s)
     {
         if (s.Count == 0)
         {
@@ -133,7 +133,7 @@ internal static class MemoryProbe
         return $"{100 * peak.T / end:F0}%";
     }
 
-    private static string Timeline(List<(double T, double RssMiB)> s)
+    internal static string Timeline(List<(double T, double RssMiB)> s)
     {
         if (s.Count == 0)
         {

@@ -35,6 +35,10 @@ if (options.SdkVariants)
     Stages.WriteRandomFile(file, options.SizeBytes);
     return await SdkVariants.RunAsync(options, bucket, file);
 }
+if (options.LongBroadcast)
+{
+    return await LongBroadcast.RunAsync(options, s3, bucket);
+}
 if (options.MemoryProbe)
 {
     return await MemoryProbe.RunAsync(options, s3, bucket);

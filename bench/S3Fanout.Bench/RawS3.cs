@@ -39,6 +39,9 @@ internal sealed class RawS3 : IDisposable
         return config;
     }
 
+    /// <summary>The S3 client, for writers that need the SDK itself (the long-broadcast stage's synthetic archive).</summary>
+    public IAmazonS3 Client => _s3;
+
     public Task CreateBucketAsync(string bucket) => _s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
 
     /// <summary>PUTs <paramref name="file"/>'s first <paramref name="size"/> bytes as 8 MiB objects under prefix/, 4 at once.</summary>

@@ -52,7 +52,7 @@ internal sealed class PublishCoordinator(
         var uploadRetry = new StepRetry(options.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
         var uploader = new SegmentUploader(sealedSegments.Reader, storedSegments.Writer, s3, slots, uploadRetry, options, Progress, time, loggers.CreateLogger<SegmentUploader>());
         var notifications = new NotificationDispatcher(sink, time, loggers.CreateLogger<NotificationDispatcher>());
-        var announcer = new BroadcastAnnouncer(storedSegments.Reader, manifests, notifications, retry, options, time, loggers.CreateLogger<BroadcastAnnouncer>());
+        using var announcer = new BroadcastAnnouncer(storedSegments.Reader, manifests, notifications, retry, options, time, loggers.CreateLogger<BroadcastAnnouncer>());
 
         // Notifications go out beside the pipeline, never in its way; the end waits for them only NotificationDrain long.
         // Not linked to ct: after Ctrl-C the aborted notification still goes out, within the same drain deadline.

@@ -121,9 +121,9 @@ internal static class SubscribeCommand
             if (manifest is { State: BroadcastState.Complete })
             {
                 // A finished broadcast is a plain parallel download, checked against the publisher's checksum index.
-                if (await manifests.TryReadChecksumsAsync(ct).ConfigureAwait(false) is { } checksums)
+                if (await manifests.TryOpenChecksumsAsync(ct).ConfigureAwait(false) is { } checksums)
                 {
-                    tracker.ApplyChecksums(checksums);
+                    tracker.UseChecksums(checksums.OpenReader());
                 }
             }
             else if (mode is NotifyMode.Sns or NotifyMode.Sqs && manifest is not { IsLegacy: true })

@@ -12,6 +12,8 @@ namespace S3Fanout.Publisher.Announcing;
 /// the manifest rewritten at most every <see cref="PublisherOptions.ManifestInterval"/> with the contiguous count
 /// (s3pipe2's keys one segment behind until the broadcast completes: <see cref="Manifest.WithStored"/>),
 /// and a heartbeat whenever nothing else was sent for <see cref="PublisherOptions.HeartbeatInterval"/>.
+/// What it keeps does not grow with the broadcast: segments stored out of order wait in a map bounded by the upload
+/// window, and each one that joins the unbroken run goes to the <see cref="ChecksumSpool"/> file, not to memory.
 /// </summary>
 internal sealed class BroadcastAnnouncer(
     ChannelReader<SegmentInfo> stored,
@@ -20,10 +22,10 @@ internal sealed class BroadcastAnnouncer(
     StepRetry retry,
     PublisherOptions options,
     TimeProvider time,
-    ILogger<BroadcastAnnouncer> logger)
+    ILogger<BroadcastAnnouncer> logger) : IDisposable
 {
     private readonly SortedDictionary<long, SegmentInfo> _outOfOrder = [];
-    private readonly List<SegmentInfo> _contiguous = [];
+    private readonly ChecksumSpool _contiguous = new(options.StagingPath);
     private long _contiguousBytes;
     private long _lastSentAt;
     private long _lastManifestAt;
@@ -85,7 +87,7 @@ internal sealed class BroadcastAnnouncer(
             throw new FatalException(ExitCodes.Internal, $"stored {_contiguousBytes} contiguous bytes but read {totalBytes}; refusing to mark the broadcast complete");
         }
         // -t attempts, like the manifest: one unlucky PUT must not abort a broadcast whose segments are all stored.
-        await retry.ExecuteAsync(async token => await manifests.WriteChecksumsAsync(_contiguous, token).ConfigureAwait(false), ct).ConfigureAwait(false);
+        await retry.ExecuteAsync(async token => await manifests.WriteChecksumsAsync(_contiguous.Contents(), token).ConfigureAwait(false), ct).ConfigureAwait(false);
         var now = time.GetUtcNow();
         _manifest = (_manifest with
         {
@@ -136,7 +138,9 @@ internal sealed class BroadcastAnnouncer(
         }
     }
 
-    private long LastSize => _contiguous.Count == 0 ? 0 : _contiguous[^1].Size;
+    private long LastSize => _contiguous.LastSize;
+
+    public void Dispose() => _contiguous.Dispose();
 
     private string Bucket => manifests.Location.Bucket;
 
@@ -158,7 +162,7 @@ internal sealed class BroadcastAnnouncer(
         _outOfOrder[info.Index] = info;
         while (_outOfOrder.Remove(_contiguous.Count + 1, out var next))
         {
-            _contiguous.Add(next);
+            _contiguous.Append(next);
             _contiguousBytes += next.Size;
             _manifestDirty = true;
         }

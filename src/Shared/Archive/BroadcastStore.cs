@@ -29,7 +29,6 @@ internal sealed class BroadcastStore
     private const long LastZeroLedIndex = 99_999_999_999_999;
 
     private const string ManifestSuffix = "/" + KeyLayout.ManifestName;
-    private const long MaxChecksumsBytes = 64L * 1024 * 1024;
     private const int MaxErrorsLogged = 20;
 
     private readonly IAmazonS3 _s3;
@@ -161,29 +160,70 @@ internal sealed class BroadcastStore
     /// <summary>
     /// The checksum index of a completed broadcast, or null when it has none (an s3pipe2 archive). A 403 counts as none:
     /// without s3:ListBucket an s3pipe2 archive's missing index answers 403, and a reader without the index checks each
-    /// segment against its object metadata instead.
+    /// segment against its object metadata instead. The index is read through once here, a piece at a time, to check
+    /// every line and count them (a malformed one is exit 7 before any segment is read); nothing of it is kept, so its
+    /// length is not limited (about 40 bytes a segment: 80 MB for 2 million segments).
     /// </summary>
-    public async Task<IReadOnlyList<SegmentInfo>?> TryReadChecksumsAsync(BroadcastLocation location, CancellationToken ct)
+    public async Task<ChecksumIndex?> TryOpenChecksumsAsync(BroadcastLocation location, CancellationToken ct)
     {
-        var key = KeyLayout.ChecksumsKey(location.Prefix);
-        return await RetryAsync(async token => await TryReadTextAsync(location.Bucket, key, MaxChecksumsBytes, deniedIsMissing: true, token).ConfigureAwait(false) is { } text
-                ? Parse(location, KeyLayout.ChecksumsName, text, ChecksumIndexCodec.Parse)
-                : null,
-            $"cannot read {location}/{KeyLayout.ChecksumsName}", ct).ConfigureAwait(false);
+        var head = await HeadChecksumsAsync(location, ct).ConfigureAwait(false);
+        if (head is null)
+        {
+            return null;
+        }
+        var index = new ChecksumIndex(this, location, head.ETag, head.ContentLength);
+        using var reader = index.OpenReader();
+        index.Count = await reader.CountAsync(ct).ConfigureAwait(false);
+        return index;
     }
 
-    /// <summary>Whether the broadcast has a <c>.checksums</c> index, without reading it (a 403 counts as no, as in <see cref="TryReadChecksumsAsync"/>).</summary>
-    public Task<bool> HasChecksumsAsync(BroadcastLocation location, CancellationToken ct) =>
+    /// <summary>
+    /// Bytes <paramref name="from"/>… of <c>NAME/<paramref name="name"/></c> into <paramref name="piece"/>, by a ranged GET
+    /// with <c>If-Match</c> of the ETag first seen, so an object replaced meanwhile is a 412 (exit 7), never a mix of two
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html: Range "downloads the specified byte range of
+    /// an object"; If-Match "return the object only if its entity tag (ETag) is the same as the one specified in this
+    /// header; otherwise, return a 412 Precondition Failed error"). Retried as every read of this store.
+    /// </summary>
+    public Task<int> ReadPieceAsync(BroadcastLocation location, string name, string? etag, long from, long length, byte[] piece, CancellationToken ct)
+    {
+        var key = location.Prefix + "/" + name;
+        var last = Math.Min(length, from + piece.Length) - 1;
+        return RetryAsync(async token =>
+        {
+            try
+            {
+                using var response = await _s3.GetObjectAsync(new GetObjectRequest
+                {
+                    BucketName = location.Bucket,
+                    Key = key,
+                    ByteRange = new ByteRange(from, last),
+                    EtagToMatch = etag,
+                }, token).ConfigureAwait(false);
+                var count = (int)(last - from + 1);
+                await response.ResponseStream.ReadExactlyAsync(piece.AsMemory(0, count), token).ConfigureAwait(false);
+                return count;
+            }
+            catch (Amazon.Runtime.AmazonServiceException e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed || Absence(e) is not null)
+            {
+                throw new FatalException(ExitCodes.Integrity, $"s3://{location.Bucket}/{key} was replaced or deleted while it was read ({AwsErrors.Describe(e)})", e);
+            }
+        }, $"cannot read {location}/{name}", ct);
+    }
+
+    /// <summary>Whether the broadcast has a <c>.checksums</c> index, without reading it (a 403 counts as no, as in <see cref="TryOpenChecksumsAsync"/>).</summary>
+    public async Task<bool> HasChecksumsAsync(BroadcastLocation location, CancellationToken ct) =>
+        await HeadChecksumsAsync(location, ct).ConfigureAwait(false) is not null;
+
+    private Task<GetObjectMetadataResponse?> HeadChecksumsAsync(BroadcastLocation location, CancellationToken ct) =>
         RetryAsync(async token =>
         {
             try
             {
-                await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = location.Bucket, Key = KeyLayout.ChecksumsKey(location.Prefix) }, token).ConfigureAwait(false);
-                return true;
+                return await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = location.Bucket, Key = KeyLayout.ChecksumsKey(location.Prefix) }, token).ConfigureAwait(false);
             }
             catch (AmazonS3Exception e) when (Absence(e) is not null)
             {
-                return false;
+                return null;
             }
         }, $"cannot read {location}/{KeyLayout.ChecksumsName}", ct);
 
@@ -191,8 +231,32 @@ internal sealed class BroadcastStore
     public Task<string?> WriteManifestAsync(BroadcastLocation location, string text, PutSettings put, PutCondition? condition, CancellationToken ct) =>
         WriteTextAsync(location.Bucket, KeyLayout.ManifestKey(location.Prefix), text, put, condition, ct);
 
-    public Task<string?> WriteChecksumsAsync(BroadcastLocation location, string text, PutSettings put, PutCondition? condition, CancellationToken ct) =>
-        WriteTextAsync(location.Bucket, KeyLayout.ChecksumsKey(location.Prefix), text, put, condition, ct);
+    /// <summary>Writes the checksum index from <paramref name="body"/> (read from its start, however long) under <paramref name="condition"/>.</summary>
+    public Task<string?> WriteChecksumsAsync(BroadcastLocation location, Stream body, PutSettings put, PutCondition? condition, CancellationToken ct) =>
+        WriteStreamAsync(location.Bucket, KeyLayout.ChecksumsKey(location.Prefix), body, put, condition, ct);
+
+    /// <summary>
+    /// Whether <c>NAME/<paramref name="name"/></c> holds exactly <paramref name="length"/> bytes whose MD5 is
+    /// <paramref name="md5"/>, read as a stream (no copy kept): how a refused conditional write of <c>.checksums</c>
+    /// tells its own earlier attempt from another publisher's index. False when there is none (one attempt, no retry).
+    /// </summary>
+    public async Task<bool> HoldsAsync(BroadcastLocation location, string name, long length, byte[] md5, CancellationToken ct)
+    {
+        try
+        {
+            using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = location.Bucket, Key = location.Prefix + "/" + name }, ct).ConfigureAwait(false);
+            if (response.ContentLength != length)
+            {
+                return false;
+            }
+            var (storedMd5, _, storedLength) = await HashAsync(response.ResponseStream, ct).ConfigureAwait(false);
+            return storedLength == length && storedMd5.AsSpan().SequenceEqual(md5);
+        }
+        catch (Amazon.Runtime.AmazonServiceException e) when (Absence(e) is not null)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// The stored text of <c>.manifest</c> or <c>.checksums</c> with its ETag, or null when there is none: what a
@@ -378,12 +442,38 @@ internal sealed class BroadcastStore
     /// <summary>A text object, stored the way segments are (<see cref="PlainPut"/>). Not retried here: the publisher retries its announce steps.</summary>
     private async Task<string?> WriteTextAsync(string bucket, string key, string text, PutSettings put, PutCondition? condition, CancellationToken ct)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        md5.AppendData(bytes);
-        using var body = new MemoryStream(bytes, writable: false);
+        using var body = new MemoryStream(Encoding.UTF8.GetBytes(text), writable: false);
+        return await WriteStreamAsync(bucket, key, body, put, condition, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A text object from a seekable stream of any length, hashed in one pass (MD5 and CRC-64/NVME) and sent from its
+    /// start, so neither the text nor a copy of it is held in memory.
+    /// </summary>
+    private async Task<string?> WriteStreamAsync(string bucket, string key, Stream body, PutSettings put, PutCondition? condition, CancellationToken ct)
+    {
+        body.Position = 0;
+        var (md5, crc64, _) = await HashAsync(body, ct).ConfigureAwait(false);
+        body.Position = 0;
         var request = new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, AutoCloseStream = false, ContentType = "text/plain; charset=utf-8" };
-        return await PlainPut.PutAsync(_s3, request, md5.GetHashAndReset(), SegmentChecksum.Of(bytes), put, $"s3://{bucket}/{key}", ct, condition).ConfigureAwait(false);
+        return await PlainPut.PutAsync(_s3, request, md5, crc64, put, $"s3://{bucket}/{key}", ct, condition).ConfigureAwait(false);
+    }
+
+    /// <summary>MD5, CRC-64/NVME and length of what is left of <paramref name="body"/>, read once.</summary>
+    public static async Task<(byte[] Md5, string Crc64, long Length)> HashAsync(Stream body, CancellationToken ct)
+    {
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var crc = new SegmentChecksum();
+        var buffer = new byte[81920];
+        long length = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+        {
+            md5.AppendData(buffer, 0, read);
+            crc.Append(buffer.AsSpan(0, read));
+            length += read;
+        }
+        return (md5.GetHashAndReset(), crc.Finish(), length);
     }
 
     /// <summary>The broadcast a segment key belongs to (<c>NAME</c> of <c>NAME/000000000000042</c>), or null.</summary>

@@ -38,8 +38,8 @@ internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation loca
         }
     }
 
-    /// <summary>The checksum index of a completed broadcast, or null when it has none (an s3pipe2 archive).</summary>
-    public Task<IReadOnlyList<SegmentInfo>?> TryReadChecksumsAsync(CancellationToken ct) => store.TryReadChecksumsAsync(Location, ct);
+    /// <summary>The checksum index of a completed broadcast, checked and counted but not held, or null when it has none (an s3pipe2 archive).</summary>
+    public Task<ChecksumIndex?> TryOpenChecksumsAsync(CancellationToken ct) => store.TryOpenChecksumsAsync(Location, ct);
 
     /// <summary>
     /// True while this store's writer holds the broadcast: it wrote the first manifest (over no other) and every later
@@ -100,14 +100,26 @@ internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation loca
     /// <summary>Written once, at the end, only if absent; a refused write that finds its own text stored counts as done.</summary>
     public async Task WriteChecksumsAsync(IEnumerable<SegmentInfo> segments, CancellationToken ct)
     {
-        var text = ChecksumIndexCodec.Format(segments);
+        using var body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ChecksumIndexCodec.Format(segments)), writable: false);
+        await WriteChecksumsAsync(body, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The index from <paramref name="body"/> (a seekable stream of any length, such as the publisher's spool file),
+    /// written once, only if absent. A refused write compares the stored index with its own by length and MD5, reading
+    /// it as a stream, so a long index is never held in memory; the same bytes count as done.
+    /// </summary>
+    public async Task WriteChecksumsAsync(Stream body, CancellationToken ct)
+    {
         try
         {
-            await store.WriteChecksumsAsync(Location, text, Put, PutCondition.IfAbsent, ct).ConfigureAwait(false);
+            await store.WriteChecksumsAsync(Location, body, Put, PutCondition.IfAbsent, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed)
         {
-            if ((await store.TryReadStoredTextAsync(Location, KeyLayout.ChecksumsName, ct).ConfigureAwait(false))?.Text != text)
+            body.Position = 0;
+            var (md5, _, length) = await BroadcastStore.HashAsync(body, ct).ConfigureAwait(false);
+            if (!await store.HoldsAsync(Location, KeyLayout.ChecksumsName, length, md5, ct).ConfigureAwait(false))
             {
                 _lost = true;
                 throw new FatalException(ExitCodes.NotFound, $"{Location}/{KeyLayout.ChecksumsName} was written by another publisher; this one stops without touching it", e);

@@ -25,7 +25,7 @@ internal sealed class SegmentBufferFactory : IDisposable
     /// created with mode 0700, and refused unless it is a real folder with exactly that mode afterwards (a folder that
     /// someone else made would keep its own mode, and one this user cannot write fails at the first segment).
     /// </summary>
-    private static string CreatePrivateFolder(string stagingRoot, string role)
+    internal static string CreatePrivateFolder(string stagingRoot, string role)
     {
         var dir = Path.Combine(stagingRoot, $"s3fanout-{role}-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}");
         const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;

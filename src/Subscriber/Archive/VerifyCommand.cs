@@ -54,12 +54,12 @@ internal sealed class VerifyCommand : ArchiveCommand
         var time = services.GetRequiredService<TimeProvider>();
         var store = new ManifestStore(services.GetRequiredService<BroadcastStore>(), location);
         Manifest manifest;
-        IReadOnlyList<SegmentInfo>? index;
+        ChecksumIndex? index;
         try
         {
             manifest = await store.TryReadAsync(ct).ConfigureAwait(false)
                 ?? throw new FatalException(ExitCodes.NotFound, $"no broadcast at {location} (no {KeyLayout.ManifestName})");
-            index = manifest.State == BroadcastState.Complete ? await store.TryReadChecksumsAsync(ct).ConfigureAwait(false) : null;
+            index = manifest.State == BroadcastState.Complete ? await store.TryOpenChecksumsAsync(ct).ConfigureAwait(false) : null;
         }
         catch (Exception e) when (e is not FatalException and not OperationCanceledException)
         {
@@ -76,7 +76,7 @@ internal sealed class VerifyCommand : ArchiveCommand
         tracker.ApplyManifest(manifest);
         if (index is not null)
         {
-            tracker.ApplyChecksums(index);
+            tracker.UseChecksums(index.OpenReader());
         }
         var options = new SubscriberOptions
         {

@@ -78,6 +78,9 @@ internal sealed class SegmentFetcher(
         var missingAfterEnd = 0;
         for (var wait = 1; ; wait++)
         {
+            // Before each look, not once: an index that arrives while a segment is awaited applies to it. A failure to
+            // read the index is no fault of this segment, so it ends the read as it is.
+            await tracker.LoadChecksumsThroughAsync(index, ct).ConfigureAwait(false);
             try
             {
                 return await retry.ExecuteAsync(token => FetchOnceAsync(index, key, token), ct).ConfigureAwait(false);

@@ -46,9 +46,9 @@ internal sealed class MirrorJob(
             if (await manifests.TryReadAsync(ct).ConfigureAwait(false) is { } manifest)
             {
                 tracker.ApplyManifest(manifest);
-                if (manifest.State == BroadcastState.Complete && await manifests.TryReadChecksumsAsync(ct).ConfigureAwait(false) is { } checksums)
+                if (manifest.State == BroadcastState.Complete && await manifests.TryOpenChecksumsAsync(ct).ConfigureAwait(false) is { } checksums)
                 {
-                    tracker.ApplyChecksums(checksums);
+                    tracker.UseChecksums(checksums.OpenReader());
                 }
             }
             Record(MirrorStatus.Mirroring);

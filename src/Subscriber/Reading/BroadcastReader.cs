@@ -48,6 +48,7 @@ internal sealed class BroadcastReader(
         CancellationToken ct)
     {
         var resume = sink.Resume;
+        tracker.Forget(resume?.Segments ?? 0);
         var started = time.GetTimestamp();
         using var window = new ReorderWindow(options.Workers + 1, (resume?.Segments ?? 0) + 1);
         using var buffers = new SegmentBufferFactory(options.StagingPath, "subscribe");

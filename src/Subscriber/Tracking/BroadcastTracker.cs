@@ -9,11 +9,20 @@ namespace S3Fanout.Subscriber.Tracking;
 /// duplicated or reordered), the manifest (slow, authoritative) and the checksum index of a finished broadcast.
 /// Thread-safe; <see cref="Changed"/> wakes the planner whenever something new is learned.
 /// </summary>
+/// <remarks>
+/// Memory stays flat however long the broadcast: what is known per segment is forgotten once the writer wrote it
+/// (<see cref="Forget"/>), and the checksum index is not loaded but read a line at a time as fetches ask for it
+/// (<see cref="LoadChecksumsThroughAsync"/>), so at most a window's worth of entries is held.
+/// </remarks>
 internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider time, ILogger<BroadcastTracker> logger) : IDisposable
 {
     private readonly object _gate = new();
     private readonly Dictionary<long, SegmentInfo> _known = [];
     private readonly Dictionary<long, DateTimeOffset> _announcedAt = [];
+    private readonly SemaphoreSlim _indexGate = new(1, 1);
+    private ChecksumIndexReader? _index;
+    private long _indexedThrough;
+    private long _writtenThrough;
     private long _lastNewsAt = time.GetTimestamp();
 
     public BroadcastLocation Location { get; } = location;
@@ -82,9 +91,13 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
             Exists = true;
             switch (notification)
             {
-                case SegmentReady s:
+                case SegmentReady s when s.Index > _writtenThrough:
                     _known.TryAdd(s.Index, s.ToInfo());
                     _announcedAt.TryAdd(s.Index, s.SentAt);
+                    MaxKnownIndex = Math.Max(MaxKnownIndex, s.Index);
+                    break;
+                case SegmentReady s:
+                    // A late duplicate of a segment already written: nothing to keep.
                     MaxKnownIndex = Math.Max(MaxKnownIndex, s.Index);
                     break;
                 case Heartbeat h:
@@ -141,17 +154,81 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
         }
     }
 
-    /// <summary>The publisher's own record of every segment of a finished broadcast; it overrides object metadata.</summary>
-    public void ApplyChecksums(IReadOnlyList<SegmentInfo> segments)
+    /// <summary>
+    /// The publisher's own record of every segment of a finished broadcast; it overrides object metadata and
+    /// notifications. Read lazily, in index order, by <see cref="LoadChecksumsThroughAsync"/>; the tracker disposes it.
+    /// </summary>
+    public void UseChecksums(ChecksumIndexReader index)
     {
         lock (_gate)
         {
-            foreach (var s in segments)
-            {
-                _known[s.Index] = s;
-            }
+            _index?.Dispose();
+            _index = index;
+            _indexedThrough = 0;
         }
         Changed.Set();
+    }
+
+    /// <summary>
+    /// Reads the checksum index (if any) up to segment <paramref name="index"/>, keeping the entries of segments not yet
+    /// written: fetches ask within the reorder window, so that is at most a window's worth. One reader at a time; a
+    /// failed read (the index replaced meanwhile, S3 unreachable) is the caller's to report.
+    /// </summary>
+    public async ValueTask LoadChecksumsThroughAsync(long index, CancellationToken ct)
+    {
+        if (Volatile.Read(ref _index) is null || Interlocked.Read(ref _indexedThrough) >= index)
+        {
+            return;
+        }
+        await _indexGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            while (_index is { } reader && Interlocked.Read(ref _indexedThrough) < index)
+            {
+                var info = await reader.ReadAsync(ct).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    if (info is not null && info.Index > _writtenThrough)
+                    {
+                        _known[info.Index] = info;
+                    }
+                }
+                Interlocked.Exchange(ref _indexedThrough, info?.Index ?? long.MaxValue);
+            }
+        }
+        finally
+        {
+            _indexGate.Release();
+        }
+    }
+
+    /// <summary>Segments 1..<paramref name="through"/> are written: what was known of them is dropped, and never kept again.</summary>
+    public void Forget(long through)
+    {
+        lock (_gate)
+        {
+            if (through <= _writtenThrough)
+            {
+                return;
+            }
+            if (through - _writtenThrough <= 64)
+            {
+                for (var i = _writtenThrough + 1; i <= through; i++)
+                {
+                    _known.Remove(i);
+                    _announcedAt.Remove(i);
+                }
+            }
+            else
+            {
+                foreach (var i in _known.Keys.Concat(_announcedAt.Keys).Where(i => i <= through).ToList())
+                {
+                    _known.Remove(i);
+                    _announcedAt.Remove(i);
+                }
+            }
+            _writtenThrough = through;
+        }
     }
 
     /// <summary>Something moved: a segment was written or the publisher spoke. Resets the stall clock.</summary>
@@ -161,5 +238,10 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
         Changed.Set();
     }
 
-    public void Dispose() => Changed.Dispose();
+    public void Dispose()
+    {
+        _index?.Dispose();
+        _indexGate.Dispose();
+        Changed.Dispose();
+    }
 }

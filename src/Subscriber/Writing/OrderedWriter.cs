@@ -62,6 +62,7 @@ internal sealed class OrderedWriter(
                 await WriteAsync(segment, ct).ConfigureAwait(false);
             }
             window.Advance();
+            tracker.Forget(segment.Index);
             tracker.NoteNews();
             progress?.SetLag(tracker.MaxKnownIndex - SegmentsWritten);
         }

@@ -159,11 +159,11 @@ public sealed class BroadcastStoreTests(EmulatorFixture emulator, ITestOutputHel
         var store = new BroadcastStore(aws.S3, 2, StepRetry.DefaultAttemptTimeout, NullLogger<BroadcastStore>.Instance);
 
         var manifest = await store.TryReadManifestAsync(location, CancellationToken.None);
-        var checksums = await store.TryReadChecksumsAsync(location, CancellationToken.None);
+        var checksums = await store.TryOpenChecksumsAsync(location, CancellationToken.None);
 
         Assert.Equal(FailedRequestsPerAttempt, proxy.Counts.Injected(FaultKind.Error500));
         Assert.Equal(BroadcastState.Complete, manifest?.State);
-        Assert.Equal(1, checksums?.Count);
+        Assert.Equal(1L, checksums?.Count);
         Assert.Null(await store.TryReadManifestAsync(new BroadcastLocation(bucket, "missing"), CancellationToken.None));
     }
 

@@ -140,6 +140,30 @@ public sealed class DefaultKmsEncryptionRuleTests(EmulatorFixture emulator)
         Assert.Equal(copy.ETag, (await s3.GetObjectMetadataAsync(bucket, "copy")).ETag);
     }
 
+    [Fact]
+    public async Task A_get_with_If_Match_is_compared_with_the_ETag_the_bucket_gave_and_another_ETag_is_refused_with_412()
+    {
+        var bucket = await emulator.CreateBucketAsync("kms-ifmatch");
+        await using var proxy = new FaultProxy(emulator.Endpoint, seed: 52);
+        proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket, BucketKey));
+        using var s3 = Connect(proxy);
+        var etag = (await PutAsync(s3, bucket, "k", null, null)).ETag;
+        Assert.NotEqual(BodyMd5, etag.Trim('"'));
+
+        using (var get = await s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = "k", EtagToMatch = etag, ByteRange = new ByteRange(0, 4) }))
+        {
+            using var read = new MemoryStream();
+            await get.ResponseStream.CopyToAsync(read);
+            Assert.Equal(Body[..5], read.ToArray());
+        }
+        var refused = await Assert.ThrowsAsync<AmazonS3Exception>(() => s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = "k", EtagToMatch = $"\"{BodyMd5}\"" }));
+        Assert.Equal(412, (int)refused.StatusCode);
+
+        // The rule off: the emulator compares with its own ETag, the MD5, and refuses the one the bucket gave.
+        var plain = await Assert.ThrowsAsync<AmazonS3Exception>(() => emulator.S3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = "k", EtagToMatch = etag }));
+        Assert.Equal(412, (int)plain.StatusCode);
+    }
+
     private static Task<PutObjectResponse> PutAsync(IAmazonS3 s3, string bucket, string key, ServerSideEncryptionMethod? sse, string? kmsKey) =>
         s3.PutObjectAsync(new PutObjectRequest
         {

@@ -18,7 +18,11 @@ namespace S3Fanout.TestSupport.Rules;
 /// <c>x-amz-server-side-encryption: aws:kms</c> and <c>x-amz-server-side-encryption-aws-kms-key-id</c>
 /// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, response headers). Here the ETag is the upstream
 /// MD5 with every byte XOR-ed with a fixed mask: 32 hex digits, never the MD5, the same on the PUT and every later GET
-/// or HEAD, and reversible, so the part ETags a client sends back in CompleteMultipartUpload can be restored for the emulator.</para>
+/// or HEAD, and reversible, so the part ETags a client sends back in CompleteMultipartUpload can be restored for the emulator.
+/// A GetObject or HeadObject with <c>If-Match</c> or <c>If-None-Match</c> is compared with the ETag S3 gave, the masked
+/// one ("return the object only if its entity tag (ETag) is the same as the one specified in this header; otherwise,
+/// return a 412 Precondition Failed error", https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), so the
+/// rule restores the emulator's ETag in those headers before the request goes on.</para>
 /// <para>Keys: a PUT that names <c>x-amz-server-side-encryption-aws-kms-key-id</c> is encrypted with that key; one that
 /// asks for <c>aws:kms</c> without a key gets the AWS managed key <c>aws/s3</c> (API_PutObject.html,
 /// SSEKMSKeyId); one that asks for nothing gets the bucket default key
@@ -72,6 +76,17 @@ public sealed partial class DefaultKmsEncryptionRule(string bucket, string? defa
         {
             return RuleAnswer.Error(AwsService.S3, 403, "AccessDenied",
                 $"User is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::{Bucket}/{request.Key}\" with an explicit deny in a resource-based policy");
+        }
+        if (request.Operation is "GET" or "HEAD" && request.Key.Length > 0 && _keyByObject.GetValueOrDefault(request.Key, DefaultKeyId) != "AES256")
+        {
+            foreach (var header in new[] { "If-Match", "If-None-Match" })
+            {
+                if (request.Header(header) is { } given)
+                {
+                    request.Request.Head.Set(header, Masked(given));
+                }
+            }
+            return null;
         }
         if (request.Operation == "POST" && request.Query("uploadId") is { } uploadId)
         {

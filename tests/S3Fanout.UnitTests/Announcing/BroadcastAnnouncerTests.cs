@@ -283,6 +283,7 @@ public sealed class BroadcastAnnouncerTests : IDisposable
 
     public void Dispose()
     {
+        _announcer.Dispose();
         _stop.Cancel();
         _stop.Dispose();
         _s3.Dispose();

@@ -29,8 +29,18 @@ public sealed class BroadcastReaderTests : IDisposable
     /// <summary>A complete broadcast of <paramref name="segments"/> segments, with its checksum index; returns its bytes.</summary>
     private void Publish(int segments, params int[] overwritten)
     {
-        var infos = Store(segments, overwritten);
-        _tracker.ApplyManifest(new Manifest
+        _published = Store(segments, overwritten);
+        Track(_tracker);
+    }
+
+    private List<SegmentInfo> _published = [];
+
+    /// <summary>Tells <paramref name="tracker"/> the manifest and checksum index of the last <see cref="Publish"/>: each read has its own tracker, as in the commands.</summary>
+    private BroadcastTracker Track(BroadcastTracker tracker)
+    {
+        var infos = _published;
+        var segments = infos.Count;
+        tracker.ApplyManifest(new Manifest
         {
             FormatVersion = 1,
             Completed = true,
@@ -39,7 +49,8 @@ public sealed class BroadcastReaderTests : IDisposable
             TotalSize = _stream.Length,
             StreamSha256 = Convert.ToHexStringLower(SHA256.HashData(_stream)),
         });
-        _tracker.ApplyChecksums(infos);
+        tracker.UseChecksums(ChecksumIndexes.Reader(infos));
+        return tracker;
     }
 
     /// <summary>Stores the segments of a new stream of <paramref name="segments"/> segments in <see cref="_stream"/>; tells the tracker nothing.</summary>
@@ -58,9 +69,9 @@ public sealed class BroadcastReaderTests : IDisposable
 
     private static string Key(long index) => KeyLayout.SegmentKey(Locations.Default.Prefix, index);
 
-    private BroadcastReader Reader(FailurePolicy policy, int workers = 4, int tries = 2, TimeSpan? idle = null) => new(
+    private BroadcastReader Reader(FailurePolicy policy, int workers = 4, int tries = 2, TimeSpan? idle = null, BroadcastTracker? tracker = null) => new(
         _s3,
-        _tracker,
+        tracker ?? _tracker,
         Stores.Manifests(_s3),
         new SubscriberOptions { Location = Locations.Default, Workers = workers, Tries = tries, TransferIdleTimeout = idle ?? TimeSpan.FromSeconds(30) },
         notificationsExpected: () => false,
@@ -107,7 +118,8 @@ public sealed class BroadcastReaderTests : IDisposable
     {
         Publish(3);
         await Reader(FailurePolicy.AbortOnFirstBadSegment).RunAsync(new StreamSink(Stream.Null), [], CancellationToken.None).Within("the read");
-        await Reader(FailurePolicy.RecordAndContinue).ReadStoredAsync(3, NullSink.Instance, CancellationToken.None).Within("the check");
+        using var second = Track(new BroadcastTracker(Locations.Default, TimeProvider.System, NullLogger<BroadcastTracker>.Instance));
+        await Reader(FailurePolicy.RecordAndContinue, tracker: second).ReadStoredAsync(3, NullSink.Instance, CancellationToken.None).Within("the check");
 
         // A ranged GET spares the SDK's own MD5 pass over the body; both kinds of reader ask the same way.
         Assert.Equal(6, _s3.Requests.Count);
@@ -175,7 +187,7 @@ public sealed class BroadcastReaderTests : IDisposable
         Assert.False(read.IsCompleted, "the read ended on a 403 for a segment that was not stored yet: " + read.Exception?.InnerException?.Message);
         Assert.True(_s3.GetsOf(Key(3)) >= 3, "segment 3 was not looked for again after its 403s");
         // Segment 3 is stored and the broadcast completes.
-        _tracker.ApplyChecksums(infos);
+        _tracker.UseChecksums(ChecksumIndexes.Reader(infos));
         _tracker.ApplyManifest(new Manifest
         {
             FormatVersion = 1,

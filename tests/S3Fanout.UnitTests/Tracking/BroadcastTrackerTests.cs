@@ -212,15 +212,51 @@ public sealed class BroadcastTrackerTests : IDisposable
     }
 
     [Fact]
-    public void WhenTheChecksumIndexIsApplied_ItOverridesWhatNotificationsSaid()
+    public async Task WhenTheChecksumIndexIsApplied_ItOverridesWhatNotificationsSaid()
     {
         _tracker.Apply(Ready(1, checksum: SegmentChecksum.Of("stale"u8)));
         var fromIndex = new SegmentInfo(1, 0, 10, SegmentChecksum.Of("publisher"u8));
 
-        _tracker.ApplyChecksums([fromIndex, new SegmentInfo(2, 10, 5, SegmentChecksum.Of("two"u8))]);
+        _tracker.UseChecksums(ChecksumIndexes.Reader([fromIndex, new SegmentInfo(2, 10, 5, SegmentChecksum.Of("two"u8))]));
+        await _tracker.LoadChecksumsThroughAsync(2, CancellationToken.None);
 
         Assert.Equal(fromIndex, _tracker.TryGetInfo(1));
         Assert.NotNull(_tracker.TryGetInfo(2));
+    }
+
+    [Fact]
+    public void WhenSegmentsAreWritten_WhatWasKnownOfThemIsForgottenAndALateDuplicateIsNotKept()
+    {
+        foreach (var i in new long[] { 1, 2, 3 })
+        {
+            _tracker.Apply(Ready(i, offset: (i - 1) * 10));
+        }
+
+        _tracker.Forget(2);
+        _tracker.Apply(Ready(1));
+
+        Assert.Null(_tracker.TryGetInfo(1));
+        Assert.Null(_tracker.TryGetInfo(2));
+        Assert.Null(_tracker.TryGetAnnouncedAt(2));
+        Assert.NotNull(_tracker.TryGetInfo(3));
+        Assert.NotNull(_tracker.TryGetAnnouncedAt(3));
+        Assert.Equal(3, _tracker.MaxKnownIndex);
+    }
+
+    [Fact]
+    public async Task WhenTheIndexIsReadPastWrittenSegments_OnlyTheUnwrittenOnesAreKept()
+    {
+        var segments = Enumerable.Range(1, 1000).Select(i => new SegmentInfo(i, (i - 1) * 10L, 10, SegmentChecksum.Of([(byte)i]))).ToList();
+        _tracker.Forget(990); // a resumed sink: 990 segments were written by an earlier run
+        _tracker.UseChecksums(ChecksumIndexes.Reader(segments));
+
+        await _tracker.LoadChecksumsThroughAsync(995, CancellationToken.None);
+
+        Assert.Null(_tracker.TryGetInfo(990));
+        Assert.Equal(segments[990], _tracker.TryGetInfo(991));
+        Assert.Equal(segments[994], _tracker.TryGetInfo(995));
+        Assert.Null(_tracker.TryGetInfo(996)); // not read yet
+        Assert.True(_tracker.IsStored(995));
     }
 
     public void Dispose() => _tracker.Dispose();

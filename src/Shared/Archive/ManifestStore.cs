@@ -51,6 +51,7 @@ internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation loca
     private string? _etag;
     private bool _written;
     private bool _lost;
+    private string? _damagedChecksums;
 
     /// <summary>
     /// Writes the manifest as its owner: the first with <c>If-None-Match: *</c>, each later one with <c>If-Match</c> of the
@@ -113,7 +114,14 @@ internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation loca
     {
         try
         {
-            await store.WriteChecksumsAsync(Location, body, Put, PutCondition.IfAbsent, ct).ConfigureAwait(false);
+            // Only if absent, or over exactly the copy an earlier attempt of ours stored damaged.
+            var condition = _damagedChecksums is { } ours ? PutCondition.IfUnchanged(ours) : PutCondition.IfAbsent;
+            await store.WriteChecksumsAsync(Location, body, Put, condition, ct).ConfigureAwait(false);
+        }
+        catch (FatalException e) when (PlainPut.StoredETagOf(e) is { } damaged)
+        {
+            _damagedChecksums = damaged;
+            throw;
         }
         catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed)
         {

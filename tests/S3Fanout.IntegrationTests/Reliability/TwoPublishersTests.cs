@@ -83,14 +83,17 @@ public sealed class TwoPublishersTests(EmulatorFixture emulator, ITestOutputHelp
         Assert.Equal(data.Sha256, subscriber.StdoutSha256);
     }
 
-    [Fact]
-    public async Task WhenAnEndpointStoresASegmentDamaged_TheNextAttemptOverwritesExactlyThatObject_AndTheCopyIsExact()
+    [Theory]
+    [InlineData("stream/000000000000002")]
+    [InlineData("stream/.manifest")]
+    [InlineData("stream/.checksums")]
+    public async Task WhenAnEndpointStoresAnObjectDamaged_TheNextAttemptOverwritesExactlyThatObject_AndTheCopyIsExact(string key)
     {
         var bucket = await emulator.CreateBucketAsync("damaged-store");
         var url = ScenarioKit.Url(bucket, "stream");
         var data = new TestData(3L * MiB + 55, seed: 78);
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 78);
-        var damage = proxy.Rules.Add(new DamagedStoreRule("stream/000000000000002"));
+        var damage = proxy.Rules.Add(new DamagedStoreRule(key));
         proxy.Rules.Add(new ConditionalWritesRule());
 
         await using var publisher = _kit.Scenario.StartPublisher(ReliabilityKit.Via(proxy, "-m", "1", "--notify", "none", url), stdin: data.OpenRead());

@@ -36,7 +36,7 @@ public sealed class NotificationReceiverAliveTagTests
 
         var refresh = Assert.Single(log.Collector.GetSnapshot(), e => e.Message.Contains("alive tag", StringComparison.Ordinal));
         Assert.Equal(LogLevel.Warning, refresh.Level);
-        Assert.Contains("AccessDenied", refresh.Message, StringComparison.Ordinal);
+        Assert.Contains("not allowed to tag", refresh.Message, StringComparison.Ordinal);
     }
 }
 
@@ -60,7 +60,7 @@ public class ScriptedSqs : DispatchProxy
         {
             case nameof(IAmazonSQS.ReceiveMessageAsync):
                 Interlocked.Increment(ref _receives);
-                return ReceiveAsync();
+                return ReceiveAsync((CancellationToken)args![^1]!);
             case nameof(IAmazonSQS.TagQueueAsync):
                 Interlocked.Increment(ref _tagAttempts);
                 return Task.FromException<TagQueueResponse>(new AmazonSQSException("not allowed to tag") { ErrorCode = "AccessDenied" });
@@ -69,9 +69,9 @@ public class ScriptedSqs : DispatchProxy
         }
     }
 
-    private static async Task<ReceiveMessageResponse> ReceiveAsync()
+    private static async Task<ReceiveMessageResponse> ReceiveAsync(CancellationToken ct)
     {
-        await Task.Delay(5);
+        await Task.Delay(5, ct);
         return new ReceiveMessageResponse { Messages = [] };
     }
 }

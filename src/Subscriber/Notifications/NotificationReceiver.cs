@@ -36,9 +36,10 @@ internal sealed class NotificationReceiver(
 
     /// <summary>
     /// End <see cref="RunAsync"/> with <see cref="QueueDoesNotExistException"/> when the queue was deleted, so the owner
-    /// can make a new one, instead of retrying a queue that will never come back. SQS answers a call on a deleted queue
-    /// with <c>AWS.SimpleQueueService.NonExistentQueue</c> (the SDK's <see cref="QueueDoesNotExistException"/>,
-    /// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html, "Errors").
+    /// can make a new one, instead of retrying a queue that will never come back. "If the queue was deleted before the API
+    /// call was made, then the API call will return this error": <c>QueueDoesNotExist</c>
+    /// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/troubleshooting-api-errors.html),
+    /// <c>AWS.SimpleQueueService.NonExistentQueue</c> in the query protocol; the SDK throws <see cref="QueueDoesNotExistException"/>.
     /// </summary>
     public bool EndsWhenQueueIsGone { get; init; }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Amazon.SQS.Model;
 using S3Fanout.Shared.Aws.Sns;
 using S3Fanout.Shared.Notifications;
@@ -80,7 +79,7 @@ public sealed class FleetRecoveryTests(EmulatorFixture emulator, ITestOutputHelp
         await Poll.UntilAsync(() => Status(health) == "failing" || service.HasExited, TimeSpan.FromSeconds(60), "the health file to say failing");
         var detected = clock.Elapsed;
         Assert.False(service.HasExited, "serve stopped: " + service.StderrTail());
-        Assert.Contains("receiving notifications has failed", Read(health)!["last_error"].GetString(), StringComparison.Ordinal);
+        Assert.Contains("receiving notifications has failed", FleetKit.ReadHealth(health)!["last_error"].GetString(), StringComparison.Ordinal);
         // 5 s without a successful receive, plus the receive in flight when the fault began (up to its 20 s long poll and
         // the SDK's retries), plus the health file's 5 s interval.
         Assert.True(detected < TimeSpan.FromSeconds(45), $"failing was reported after {detected.TotalSeconds:0.0} s");
@@ -134,8 +133,5 @@ public sealed class FleetRecoveryTests(EmulatorFixture emulator, ITestOutputHelp
 
     private static int Count(string text, string what) => text.Split(what).Length - 1;
 
-    private static Dictionary<string, JsonElement>? Read(string path) =>
-        File.Exists(path) ? JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(path)) : null;
-
-    private static string? Status(string path) => Read(path)?["status"].GetString();
+    private static string? Status(string path) => FleetKit.ReadHealth(path)?["status"].GetString();
 }

@@ -26,6 +26,18 @@ internal sealed class FleetOptions
     /// <summary>At start, broadcasts that began within this window are caught up (if not mirrored already).</summary>
     public TimeSpan LookBack { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>Catch-up runs again this long after the queue was subscribed: SQS applies a queue policy within 60 s (<see cref="CatchUpSchedule"/>).</summary>
+    public TimeSpan CatchUpFirstRerun { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>And again this long after the queue was subscribed: SNS applies a filter policy within 15 minutes.</summary>
+    public TimeSpan CatchUpSecondRerun { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Then catch-up runs every this long, listing each channel once.</summary>
+    public TimeSpan CatchUpInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The health file says <c>failing</c> once receiving notifications has failed for this long without a success.</summary>
+    public TimeSpan ReceiveFailingAfter { get; set; } = TimeSpan.FromSeconds(60);
+
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);

@@ -27,6 +27,14 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
         {
             errors.Add($"{s}:LookBack must not be negative, got {options.LookBack}");
         }
+        if (options.CatchUpFirstRerun < TimeSpan.FromSeconds(1) || options.CatchUpSecondRerun < options.CatchUpFirstRerun || options.CatchUpInterval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{s}:CatchUpFirstRerun and {s}:CatchUpInterval must be at least 1s, and {s}:CatchUpSecondRerun at least {s}:CatchUpFirstRerun");
+        }
+        if (options.ReceiveFailingAfter < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{s}:ReceiveFailingAfter must be at least 1s, got {options.ReceiveFailingAfter}");
+        }
         if (options.RequestTimeout < TimeSpan.FromMilliseconds(100) || options.TransferTimeout < TimeSpan.FromMilliseconds(100))
         {
             errors.Add($"{s}:RequestTimeout and {s}:TransferTimeout must be at least 100ms");

@@ -7,7 +7,8 @@ namespace S3Fanout.Subscriber.Fleet;
 
 /// <summary>
 /// Rewrites <see cref="FleetOptions.HealthFile"/> every few seconds: <c>status</c> is <c>ok</c>, <c>failing</c> (the
-/// notification queue is gone) or <c>stopped</c>, with counts and <c>updated_at</c>. A monitor treats a file older than
+/// service cannot subscribe, or receiving notifications has failed for <see cref="FleetOptions.ReceiveFailingAfter"/>
+/// without a success; <c>last_error</c> says why) or <c>stopped</c>, with counts and <c>updated_at</c>. A monitor treats a file older than
 /// a minute as a dead service. Written atomically (temp file and rename).
 /// </summary>
 internal sealed class HealthFileWriter(MirrorCoordinator coordinator, FleetStatus status, IOptions<FleetOptions> options, ILogger<HealthFileWriter> logger) : BackgroundService
@@ -25,7 +26,8 @@ internal sealed class HealthFileWriter(MirrorCoordinator coordinator, FleetStatu
         {
             while (true)
             {
-                Write(path, status.Failure is null ? "ok" : "failing");
+                var receiving = status.ReceiveFailure(options.Value.ReceiveFailingAfter);
+                Write(path, status.Failure is null && receiving is null ? "ok" : "failing", status.Failure?.Message ?? receiving);
                 await Task.Delay(Interval, stoppingToken).ConfigureAwait(false);
             }
         }
@@ -35,11 +37,11 @@ internal sealed class HealthFileWriter(MirrorCoordinator coordinator, FleetStatu
         }
     }
 
-    private void Write(string path, string state)
+    private void Write(string path, string state, string? failure = null)
     {
         var health = coordinator.Health();
         var json = JsonOutput.Serialize(new HealthReport(state, DateTimeOffset.UtcNow, Environment.ProcessId,
-            health.Active, health.Queued, health.Mirrored, health.Failed, health.LastError));
+            health.Active, health.Queued, health.Mirrored, health.Failed, failure ?? health.LastError));
         try
         {
             var temp = path + ".tmp";

@@ -20,7 +20,8 @@ namespace S3Fanout.Subscriber.Fleet;
 /// anyone allowed to publish to a topic can send any name. <c>_gate</c> guards the job table, and a job's tracker is
 /// fed only under it, so a tracker is never touched after its job left the table and disposed it.
 /// </remarks>
-internal sealed class MirrorCoordinator(BroadcastStore store, IMirrorJobFactory jobs, StateStore states, IOptions<FleetOptions> options, ILogger<MirrorCoordinator> logger)
+internal sealed class MirrorCoordinator(
+    BroadcastStore store, IMirrorJobFactory jobs, StateStore states, IOptions<FleetOptions> options, TimeProvider time, ILogger<MirrorCoordinator> logger)
     : BackgroundService
 {
     private readonly ILogger _logger = logger;
@@ -28,6 +29,8 @@ internal sealed class MirrorCoordinator(BroadcastStore store, IMirrorJobFactory 
     private readonly Dictionary<string, IMirrorJob> _jobs = [];
     private readonly Channel<IMirrorJob> _queue = Channel.CreateUnbounded<IMirrorJob>();
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Written when a recreated queue is subscribed again; the re-run loop then catches up at once and starts its schedule over.
+    private readonly Channel<bool> _resubscribed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lazy<IReadOnlyList<(ChannelAddress Address, ChannelOptions Options)>> _channels = new(() => options.Value.Channels
         .Select(c => (ChannelAddress.TryParse(c.Url, out var a, out _) ? a : throw new InvalidOperationException(c.Url), c))
         .ToList());
@@ -49,8 +52,17 @@ internal sealed class MirrorCoordinator(BroadcastStore store, IMirrorJobFactory 
         }
     }
 
-    /// <summary>Called once the queue is subscribed, so catch-up cannot miss a broadcast that starts meanwhile.</summary>
-    public void ListenerReady() => _listening.TrySetResult();
+    /// <summary>
+    /// Called once the queue is subscribed, so catch-up cannot miss a broadcast that starts meanwhile; called again when a
+    /// deleted queue was recreated and subscribed, which catches up what was published while there was none.
+    /// </summary>
+    public void ListenerReady()
+    {
+        if (!_listening.TrySetResult())
+        {
+            _resubscribed.Writer.TryWrite(true);
+        }
+    }
 
     /// <summary>
     /// Routes a notification to its broadcast's job, starting one when it begins a run not mirrored yet. False when it
@@ -108,8 +120,37 @@ internal sealed class MirrorCoordinator(BroadcastStore store, IMirrorJobFactory 
     {
         _logger.LogInformation("Mirroring {Channels} channel(s), up to {Max} broadcasts at once", Channels.Count, options.Value.MaxConcurrentBroadcasts);
         await _listening.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
-        await CatchUpAsync(stoppingToken).ConfigureAwait(false);
-        await RunJobsAsync(stoppingToken).ConfigureAwait(false);
+        await CatchUpAsync(rerun: false, stoppingToken).ConfigureAwait(false);
+        await Task.WhenAll(RunJobsAsync(stoppingToken), CatchUpAgainAsync(stoppingToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs catch-up again on <see cref="CatchUpSchedule"/>, and at once when the queue was subscribed anew: a broadcast
+    /// whose notifications SNS dropped while the subscription's policies propagated is found by listing its channel.
+    /// </summary>
+    private async Task CatchUpAgainAsync(CancellationToken ct)
+    {
+        var schedule = new CatchUpSchedule(options.Value, time);
+        try
+        {
+            for (var rerun = 1; ; rerun++)
+            {
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var due = schedule.WaitAsync(rerun, wait.Token);
+                var resubscribed = _resubscribed.Reader.WaitToReadAsync(ct).AsTask();
+                if (await Task.WhenAny(due, resubscribed).ConfigureAwait(false) == resubscribed)
+                {
+                    await wait.CancelAsync().ConfigureAwait(false);
+                    _resubscribed.Reader.TryRead(out _);
+                    rerun = 0; // the new subscription's policies propagate anew: the schedule starts over
+                }
+                ct.ThrowIfCancellationRequested();
+                await CatchUpAsync(rerun: true, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>Runs queued jobs, at most <see cref="FleetOptions.MaxConcurrentBroadcasts"/> at once, until stopped.</summary>
@@ -180,10 +221,14 @@ internal sealed class MirrorCoordinator(BroadcastStore store, IMirrorJobFactory 
         return job;
     }
 
-    /// <summary>Finds broadcasts whose manifest changed within the look-back window and that are not done yet.</summary>
-    private async Task CatchUpAsync(CancellationToken ct)
+    /// <summary>
+    /// Finds broadcasts whose manifest changed within the look-back window and that are not done yet. A
+    /// <paramref name="rerun"/> queues only broadcasts the state store has no record of: one recorded as done or being
+    /// mirrored is never mirrored twice, and one that failed waits for the next start.
+    /// </summary>
+    private async Task CatchUpAsync(bool rerun, CancellationToken ct)
     {
-        var since = DateTime.UtcNow - options.Value.LookBack;
+        var since = time.GetUtcNow().UtcDateTime - options.Value.LookBack;
         var queued = _caughtUp;
         foreach (var channel in Channels)
         {
@@ -193,7 +238,7 @@ internal sealed class MirrorCoordinator(BroadcastStore store, IMirrorJobFactory 
                 {
                     if (found.ManifestModified?.ToUniversalTime() >= since)
                     {
-                        ConsiderForCatchUp(channel, found.Name);
+                        ConsiderForCatchUp(channel, found.Name, rerun);
                     }
                 }
             }
@@ -202,12 +247,19 @@ internal sealed class MirrorCoordinator(BroadcastStore store, IMirrorJobFactory 
                 _logger.LogError("Catching up {Channel} failed: {Error}", channel.Address, AwsErrors.Describe(e));
             }
         }
-        _logger.LogInformation("Catch-up done: {Count} broadcast(s) queued", _caughtUp - queued);
+        if (rerun)
+        {
+            _logger.LogInformation("Catch-up again: {Count} missed broadcast(s) queued", _caughtUp - queued);
+        }
+        else
+        {
+            _logger.LogInformation("Catch-up done: {Count} broadcast(s) queued", _caughtUp - queued);
+        }
     }
 
     private int _caughtUp;
 
-    private void ConsiderForCatchUp((ChannelAddress Address, ChannelOptions Options) channel, string broadcast)
+    private void ConsiderForCatchUp((ChannelAddress Address, ChannelOptions Options) channel, string broadcast, bool rerun)
     {
         if (!channel.Address.Contains(channel.Address.Bucket, broadcast)
             || !BroadcastLocation.TryParse($"s3://{channel.Address.Bucket}/{broadcast}", out var location, out var error))
@@ -217,9 +269,9 @@ internal sealed class MirrorCoordinator(BroadcastStore store, IMirrorJobFactory 
         }
         var id = StateStore.Id(location);
         var state = states.Load(id);
-        if (state?.Status == MirrorStatus.Done)
+        if (state?.Status == MirrorStatus.Done || (rerun && state is not null))
         {
-            _logger.LogDebug("{Url} was mirrored already", location);
+            _logger.LogDebug("{Url} was mirrored already ({State})", location, state.Status.ToString().ToLowerInvariant());
             return;
         }
         lock (_gate)

@@ -30,6 +30,19 @@ internal sealed class NotificationReceiver(
     /// again, so a black-holed endpoint cannot park the loop forever.
     /// </summary>
     public TimeSpan RequestTimeout { get; init; } = StepRetry.DefaultAttemptTimeout;
+
+    /// <summary>Told of each receive's outcome: null when it answered, else why it failed (the service's health file).</summary>
+    public Action<string?>? Outcome { get; init; }
+
+    /// <summary>
+    /// End <see cref="RunAsync"/> with <see cref="QueueDoesNotExistException"/> when the queue was deleted, so the owner
+    /// can make a new one, instead of retrying a queue that will never come back. "If the queue was deleted before the API
+    /// call was made, then the API call will return this error": <c>QueueDoesNotExist</c>
+    /// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/troubleshooting-api-errors.html),
+    /// <c>AWS.SimpleQueueService.NonExistentQueue</c> in the query protocol; the SDK throws <see cref="QueueDoesNotExistException"/>.
+    /// </summary>
+    public bool EndsWhenQueueIsGone { get; init; }
+
     private long _aliveAt;
 
     public async Task RunAsync(CancellationToken ct)
@@ -53,10 +66,16 @@ internal sealed class NotificationReceiver(
                     MessageAttributeNames = ["All"],
                 }, attempt.Token).ConfigureAwait(false);
                 failures = 0;
+                Outcome?.Invoke(null);
+            }
+            catch (QueueDoesNotExistException) when (EndsWhenQueueIsGone)
+            {
+                throw;
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 failures++;
+                Outcome?.Invoke(AwsErrors.Describe(e));
                 logger.LogWarning("Receiving notifications failed ({Failures} in a row): {Error}", failures, AwsErrors.Describe(e));
                 await Task.Delay(Backoff.Delay(Math.Min(failures, 8)) + TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
                 continue;
@@ -124,7 +143,8 @@ internal sealed class NotificationReceiver(
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            logger.LogDebug("Refreshing the alive tag of {Queue} failed: {Error}", queueUrl, AwsErrors.Describe(e));
+            // Not fatal, but cleanup-queues deletes a queue whose tag it finds stale, so an operator must see this.
+            logger.LogWarning("Refreshing the alive tag of {Queue} failed (cleanup-queues may take the queue for an orphan): {Error}", queueUrl, AwsErrors.Describe(e));
         }
     }
 

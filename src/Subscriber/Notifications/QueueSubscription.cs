@@ -167,6 +167,10 @@ internal sealed class QueueSubscription : IAsyncDisposable
             await _sqs.DeleteQueueAsync(QueueUrl, timeout.Token).ConfigureAwait(false);
             _logger.LogInformation("Deleted queue {Queue}", QueueUrl);
         }
+        catch (QueueDoesNotExistException)
+        {
+            _logger.LogDebug("Queue {Queue} was deleted already", QueueUrl);
+        }
         catch (Exception e)
         {
             _logger.LogWarning("Could not delete queue {Queue}: {Error}", QueueUrl, AwsErrors.Describe(e));

@@ -48,6 +48,10 @@ internal sealed class FleetKit(EmulatorFixture emulator) : IDisposable
         Poll.UntilAsync(() => service.Stderr.Contains("Catch-up done", StringComparison.Ordinal) || service.HasExited,
             TimeSpan.FromSeconds(60), "the service to subscribe and catch up");
 
+    /// <summary>The health file's object, or null while it does not exist yet (it is replaced by a rename, never half written).</summary>
+    public static Dictionary<string, JsonElement>? ReadHealth(string path) =>
+        File.Exists(path) ? JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(path)) : null;
+
     public static async Task<string> Sha256Async(string path)
     {
         await using var file = File.OpenRead(path);

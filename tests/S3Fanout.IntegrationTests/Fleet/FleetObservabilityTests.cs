@@ -56,7 +56,7 @@ public sealed class FleetObservabilityTests(EmulatorFixture emulator) : IDisposa
 
         var ok = await Poll.ForValueAsync(() =>
         {
-            var report = ReadHealth(health);
+            var report = FleetKit.ReadHealth(health);
             return Task.FromResult(report is not null && report["status"].GetString() == "ok" && report["mirrored"].GetInt32() == 1 ? report : null);
         }, TimeSpan.FromSeconds(60), "the health file to report one mirrored broadcast");
         // The project's JSON convention: snake_case names.
@@ -69,14 +69,10 @@ public sealed class FleetObservabilityTests(EmulatorFixture emulator) : IDisposa
             TimeSpan.FromSeconds(60), "an OTLP export carrying s3fanout.bytes");
 
         await FleetKit.StopAsync(service);
-        Assert.Equal("stopped", ReadHealth(health)?["status"].GetString());
+        Assert.Equal("stopped", FleetKit.ReadHealth(health)?["status"].GetString());
         collector.Stop();
         await receiving;
     }
-
-    /// <summary>The health file's object, or null while it does not exist yet (it is replaced by a rename, never half written).</summary>
-    private static Dictionary<string, JsonElement>? ReadHealth(string path) =>
-        File.Exists(path) ? JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(path)) : null;
 
     public void Dispose() => _fleet.Dispose();
 }

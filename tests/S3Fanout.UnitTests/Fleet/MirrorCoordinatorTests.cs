@@ -45,7 +45,7 @@ public sealed class MirrorCoordinatorTests : IDisposable
                 new ChannelOptions { Url = $"s3://{Bucket}/other/", Sink = new SinkOptions { Type = "command", Command = "cat" } },
             ],
         };
-        _coordinator = new MirrorCoordinator(BroadcastStore.Open(_aws, NullLoggerFactory.Instance), _jobs, _states, Options.Create(options), _log);
+        _coordinator = new MirrorCoordinator(BroadcastStore.Open(_aws, NullLoggerFactory.Instance), _jobs, _states, Options.Create(options), _time, _log);
     }
 
     private BroadcastBegan Begin(string name, DateTimeOffset? sentAt = null) =>

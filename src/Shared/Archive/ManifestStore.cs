@@ -98,13 +98,6 @@ internal sealed class ManifestStore(BroadcastStore store, BroadcastLocation loca
         }
     }
 
-    /// <summary>Written once, at the end, only if absent; a refused write that finds its own text stored counts as done.</summary>
-    public async Task WriteChecksumsAsync(IEnumerable<SegmentInfo> segments, CancellationToken ct)
-    {
-        using var body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ChecksumIndexCodec.Format(segments)), writable: false);
-        await WriteChecksumsAsync(body, ct).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// The index from <paramref name="body"/> (a seekable stream of any length, such as the publisher's spool file),
     /// written once, only if absent. A refused write compares the stored index with its own by length and MD5, reading

@@ -26,7 +26,7 @@ public sealed class TextObjectPutTests
         var s3 = new InMemoryS3(TimeProvider.System);
         var store = new ManifestStore(Store(s3), Locations.Default, Kms);
         await store.WriteAsync(new Manifest { Version = "0.1", SegmentSizeMb = 1, UploadBegan = DateTimeOffset.UnixEpoch }, CancellationToken.None);
-        await store.WriteChecksumsAsync([new SegmentInfo(1, 0, 5, "AAAAAAAAAAA=")], CancellationToken.None);
+        await store.WriteChecksumsAsync(Index(new SegmentInfo(1, 0, 5, "AAAAAAAAAAA=")), CancellationToken.None);
 
         Assert.Equal([KeyLayout.ManifestKey(Locations.Default.Prefix), KeyLayout.ChecksumsKey(Locations.Default.Prefix)], s3.PutRequests.Select(r => r.Key));
         foreach (var (request, (_, body)) in s3.PutRequests.Zip(s3.Puts))
@@ -44,7 +44,7 @@ public sealed class TextObjectPutTests
         var s3 = new InMemoryS3(TimeProvider.System) { WrongEtag = "\"0f343b0931126a20f133d67c2b018a3b\"" };
         var store = new ManifestStore(Store(s3), Locations.Default, PutSettings.Default);
 
-        var e = await Assert.ThrowsAsync<FatalException>(() => store.WriteChecksumsAsync([new SegmentInfo(1, 0, 5, "AAAAAAAAAAA=")], CancellationToken.None));
+        var e = await Assert.ThrowsAsync<FatalException>(() => store.WriteChecksumsAsync(Index(new SegmentInfo(1, 0, 5, "AAAAAAAAAAA=")), CancellationToken.None));
 
         Assert.Equal(ExitCodes.Integrity, e.ExitCode);
         Assert.True(e.Retryable);
@@ -55,11 +55,14 @@ public sealed class TextObjectPutTests
     public async Task With_SSE_KMS_a_text_object_whose_ETag_is_not_its_MD5_is_stored()
     {
         var s3 = new InMemoryS3(TimeProvider.System) { WrongEtag = "\"0f343b0931126a20f133d67c2b018a3b-kms\"" };
-        await new ManifestStore(Store(s3), Locations.Default, Kms).WriteChecksumsAsync([], CancellationToken.None);
+        await new ManifestStore(Store(s3), Locations.Default, Kms).WriteChecksumsAsync(Index(), CancellationToken.None);
         Assert.Single(s3.Puts);
     }
 
     private static BroadcastStore Store(IAmazonS3 s3) => new(s3, 1, StepRetry.DefaultAttemptTimeout, NullLogger<BroadcastStore>.Instance);
+
+    /// <summary>An index as the publisher's spool hands it over: a seekable stream of its lines.</summary>
+    private static MemoryStream Index(params SegmentInfo[] segments) => new(Encoding.UTF8.GetBytes(ChecksumIndexCodec.Format(segments)), writable: false);
 
     private static byte[] Md5(string text)
     {

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Amazon.S3;
 using Microsoft.Extensions.Logging;
-using S3Fanout.Publisher.Announcing;
+using S3Fanout.Shared.Announcing;
 using S3Fanout.Publisher.Segmenting;
 using S3Fanout.Publisher.Uploading;
 using S3Fanout.Shared;

@@ -5,7 +5,7 @@ using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Shared.Telemetry;
 
-namespace S3Fanout.Publisher.Announcing;
+namespace S3Fanout.Shared.Announcing;
 
 /// <summary>
 /// Keeps notifications off the data path. The announcer hands each one over without waiting (<see cref="SendAsync"/>);

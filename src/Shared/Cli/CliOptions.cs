@@ -54,10 +54,13 @@ internal static class CliOptions
     }
 
     /// <summary><c>--notify</c>, taking the lower-case names of <paramref name="accepted"/> (completed by the shell too).</summary>
-    public static Option<NotifyMode> Notify(string what, NotifyMode defaultValue, params NotifyMode[] accepted)
+    public static Option<NotifyMode> Notify(string what, NotifyMode defaultValue, params NotifyMode[] accepted) => Notify("--notify", what, defaultValue, accepted);
+
+    /// <summary>An option named <paramref name="name"/> that takes a notification mode as <c>--notify</c> does (the relay's <c>--from-notify</c>).</summary>
+    public static Option<NotifyMode> Notify(string name, string what, NotifyMode defaultValue, params NotifyMode[] accepted)
     {
         var names = accepted.Select(m => m.Name()).ToArray();
-        var option = new Option<NotifyMode>("--notify") { Description = what, DefaultValueFactory = _ => defaultValue, HelpName = string.Join('|', names) };
+        var option = new Option<NotifyMode>(name) { Description = what, DefaultValueFactory = _ => defaultValue, HelpName = string.Join('|', names) };
         option.AcceptOnlyFromAmong(names);
         return option;
     }

@@ -30,7 +30,7 @@ internal sealed class RelayCommand : ArchiveCommand
         TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
     private readonly Option<TimeSpan> _poll = CliOptions.Duration("--poll-interval", "read the source's manifest after this long without notifications",
         TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
-    private readonly Option<NotifyMode> _fromNotify = CliOptions.Notify("how the source is followed: auto (as its manifest says), sns, sqs or none",
+    private readonly Option<NotifyMode> _fromNotify = CliOptions.Notify("--from-notify", "how the source is followed: auto (as its manifest says), sns, sqs or none",
         NotifyMode.Auto, NotifyMode.Auto, NotifyMode.Sns, NotifyMode.Sqs, NotifyMode.None);
     private readonly Option<string?> _fromTopic = new("--from-topic") { Description = "the source's SNS topic (default: s3fanout-<source bucket>)", HelpName = "NAME|ARN" };
     private readonly Option<NotifyMode> _notify = CliOptions.Notify("how the copy's subscribers are told, as for the publisher: sns, sqs or none",

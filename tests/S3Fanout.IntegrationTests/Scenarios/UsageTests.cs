@@ -20,6 +20,10 @@ public sealed class UsageTests
         { "rm", "rm <url> [options]", ["-y, --yes", "--json", "-t, --tries"] },
         { "serve", "serve [options]", ["-c, --config", "--set"] },
         { "cleanup-queues", "cleanup-queues <bucket> [options]", ["--older-than", "--dry-run", "--json"] },
+        {
+            "relay", "relay <from> <to> [options]", ["-n, --workers", "-t, --tries", "-p, --staging-path", "--transfer-timeout", "--to-region", "--to-endpoint-url",
+                "--wait", "--stall-timeout", "--poll-interval", "--from-notify", "--from-topic", "--notify", "--topic", "--heartbeat-interval"]
+        },
     };
 
     [Theory]

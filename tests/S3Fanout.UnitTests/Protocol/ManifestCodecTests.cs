@@ -60,6 +60,20 @@ public sealed class ManifestCodecTests
     }
 
     [Fact]
+    public void WhenARelayedManifestIsFormatted_RelayedFromSurvives_AndAPublishersOwnHasNoSuchKey()
+    {
+        var relayed = new Manifest { FormatVersion = 1, State = BroadcastState.Open, RelayedFrom = "s3://source-bucket/nightly/data.tar" };
+        var own = new Manifest { FormatVersion = 1, State = BroadcastState.Open };
+
+        var text = ManifestCodec.Format(relayed);
+
+        Assert.Contains("relayed_from = s3://source-bucket/nightly/data.tar\n", text, StringComparison.Ordinal);
+        Assert.Equal("s3://source-bucket/nightly/data.tar", ManifestCodec.Parse(text).RelayedFrom);
+        Assert.DoesNotContain("relayed_from", ManifestCodec.Format(own), StringComparison.Ordinal);
+        Assert.Null(ManifestCodec.Parse(ManifestCodec.Format(own)).RelayedFrom);
+    }
+
+    [Fact]
     public void WhenAnAbortedManifestIsFormatted_TheReasonStaysOnOneLineAndSurvives()
     {
         var aborted = Full with

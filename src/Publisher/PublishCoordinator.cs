@@ -79,16 +79,7 @@ internal sealed class PublishCoordinator(
         }
         catch (Exception e)
         {
-            var reason = e switch
-            {
-                OperationCanceledException when ct.IsCancellationRequested => "the publisher was interrupted",
-                FatalException f => f.Message,
-                _ => AwsErrors.ToFatal(e, "publish").Message,
-            };
-            _logger.LogError("Aborting {Broadcast}: {Reason}", options.Location, reason);
-            // One whole attempt of the manifest write fits, whatever --request-timeout is.
-            using var cleanup = new CancellationTokenSource(options.RequestTimeout + TimeSpan.FromSeconds(10));
-            await announcer.AbortAsync(reason, cleanup.Token).ConfigureAwait(false);
+            await announcer.AbortAfterAsync(e, "the publisher was interrupted", options.RequestTimeout, ct).ConfigureAwait(false);
             throw;
         }
     }

@@ -139,6 +139,24 @@ internal sealed class BroadcastAnnouncer(
         }
     }
 
+    /// <summary>
+    /// After the run failed with <paramref name="failure"/>: logs why and marks the broadcast aborted (<see cref="AbortAsync"/>)
+    /// within one whole manifest write, whatever --request-timeout is. The caller rethrows the failure.
+    /// </summary>
+    /// <param name="run">The run's token: cancelled means interrupted (Ctrl-C, SIGTERM), said as <paramref name="interrupted"/>.</param>
+    public async Task AbortAfterAsync(Exception failure, string interrupted, TimeSpan requestTimeout, CancellationToken run)
+    {
+        var reason = failure switch
+        {
+            OperationCanceledException when run.IsCancellationRequested => interrupted,
+            FatalException f => f.Message,
+            _ => AwsErrors.ToFatal(failure, "publish").Message,
+        };
+        logger.LogError("Aborting {Broadcast}: {Reason}", manifests.Location, reason);
+        using var cleanup = new CancellationTokenSource(requestTimeout + TimeSpan.FromSeconds(10));
+        await AbortAsync(reason, cleanup.Token).ConfigureAwait(false);
+    }
+
     private long LastSize => _contiguous.LastSize;
 
     public void Dispose() => _contiguous.Dispose();

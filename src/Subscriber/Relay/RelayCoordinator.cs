@@ -94,15 +94,7 @@ internal sealed class RelayCoordinator(
             }
             catch (Exception e)
             {
-                var reason = e switch
-                {
-                    OperationCanceledException when ct.IsCancellationRequested => "the relay was interrupted",
-                    FatalException f => f.Message,
-                    _ => AwsErrors.ToFatal(e, "relay").Message,
-                };
-                _logger.LogError("Aborting the relayed {Broadcast}: {Reason}", relay.Destination, reason);
-                using var cleanup = new CancellationTokenSource(relay.RequestTimeout + TimeSpan.FromSeconds(10));
-                await announcer.AbortAsync(reason, cleanup.Token).ConfigureAwait(false);
+                await announcer.AbortAfterAsync(e, "the relay was interrupted", relay.RequestTimeout, ct).ConfigureAwait(false);
                 throw;
             }
         }

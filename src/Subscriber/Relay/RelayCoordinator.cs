@@ -71,7 +71,7 @@ internal sealed class RelayCoordinator(
         var copied = Channel.CreateBounded<SegmentInfo>(new BoundedChannelOptions(relay.Workers + 1) { SingleReader = true });
         // Each copy attempt has its own limit (RelayOptions.CopyTimeout), by the segment's size.
         var copyRetry = new StepRetry(relay.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
-        var copier = new SegmentCopier(tracker, sourceServices.GetRequiredService<AwsConnection>().S3, destination.S3, copied.Writer, copyRetry, relay, time, loggers.CreateLogger<SegmentCopier>());
+        var copier = new SegmentCopier(tracker, sourceServices.GetRequiredService<AwsConnection>().S3, destination.S3, copied.Writer, retry, copyRetry, relay, time, loggers.CreateLogger<SegmentCopier>());
         var notifications = new NotificationDispatcher(sink, time, loggers.CreateLogger<NotificationDispatcher>());
         using var announcer = new BroadcastAnnouncer(copied.Reader, manifests, notifications, retry, relay, time, loggers.CreateLogger<BroadcastAnnouncer>());
         using var stopNotifying = new CancellationTokenSource();

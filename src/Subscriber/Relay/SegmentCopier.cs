@@ -27,6 +27,9 @@ namespace S3Fanout.Subscriber.Relay;
 /// open broadcast check), and asks S3 for the copy's CRC-64/NVME (x-amz-checksum-algorithm); S3 returns it in
 /// CopyObjectResult's ChecksumCRC64NVME, computed over the new object
 /// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObjectResult.html).
+/// <para><paramref name="retry"/> (-t attempts of --request-timeout) serves the HEADs; <paramref name="copyRetry"/> has no
+/// fixed attempt limit: each CopyObject is bounded by <see cref="RelayOptions.CopyTimeout"/>, each fallback download by
+/// the no-progress watchdog.</para>
 /// </remarks>
 internal sealed class SegmentCopier(
     BroadcastTracker tracker,
@@ -34,6 +37,7 @@ internal sealed class SegmentCopier(
     IAmazonS3 destination,
     ChannelWriter<SegmentInfo> copied,
     StepRetry retry,
+    StepRetry copyRetry,
     RelayOptions options,
     TimeProvider time,
     ILogger<SegmentCopier> logger)
@@ -151,7 +155,7 @@ internal sealed class SegmentCopier(
         var stored = new StoredCopy();
         try
         {
-            var check = await retry.ExecuteAsync(async t => await CopyOnceAsync(info, key, stored, t).ConfigureAwait(false), ct).ConfigureAwait(false);
+            var check = await copyRetry.ExecuteAsync(async t => await CopyOnceAsync(info, key, stored, t).ConfigureAwait(false), ct).ConfigureAwait(false);
             Interlocked.Increment(ref check == CopyCheck.CopyChecksum ? ref _byChecksum : ref _byDownload);
         }
         catch (FatalException e) when (!e.Retryable && e.ExitCode == ExitCodes.NotFound)
@@ -162,15 +166,13 @@ internal sealed class SegmentCopier(
         {
             var fatal = AwsErrors.ToFatal(e, $"segment {url}");
             throw new FatalException(fatal.ExitCode,
-                $"segment {info.Index} could not be copied to {url} in {retry.Tries} attempts: {AwsErrors.Describe(e)}", e);
+                $"segment {info.Index} could not be copied to {url} in {copyRetry.Tries} attempts: {AwsErrors.Describe(e)}", e);
         }
         logger.LogDebug("Copied segment {SegmentIndex} ({Size} bytes) to {Destination}", info.Index, info.Size, url);
     }
 
     private async ValueTask<CopyCheck> CopyOnceAsync(SegmentInfo info, string key, StoredCopy stored, CancellationToken ct)
     {
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        attempt.CancelAfter(options.CopyTimeout(info.Size));
         var request = new CopyObjectRequest
         {
             SourceBucket = tracker.Location.Bucket,
@@ -192,14 +194,14 @@ internal sealed class SegmentCopier(
         CopyObjectResponse response;
         try
         {
-            response = await destination.CopyObjectAsync(request, attempt.Token).ConfigureAwait(false);
+            response = await SendAsync(request, info, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (conditional && AwsErrors.Classify(e).Kind == FailureKind.Unsupported)
         {
             options.Conditions!.Disable(AwsErrors.Describe(e));
             request.IfNoneMatch = null;
             request.IfMatch = null;
-            response = await destination.CopyObjectAsync(request, attempt.Token).ConfigureAwait(false);
+            response = await SendAsync(request, info, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed)
         {
@@ -224,6 +226,22 @@ internal sealed class SegmentCopier(
             throw new SegmentCorruptException(info.Index, $"S3 reports CRC64/NVME {response.ChecksumCRC64NVME} for the copy, the publisher recorded {info.Checksum}");
         }
         return CopyCheck.CopyChecksum;
+    }
+
+    /// <summary>One CopyObject, bounded by <see cref="RelayOptions.CopyTimeout"/>; no answer by then is a timeout, tried again.</summary>
+    private async Task<CopyObjectResponse> SendAsync(CopyObjectRequest request, SegmentInfo info, CancellationToken ct)
+    {
+        var limit = options.CopyTimeout(info.Size);
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        attempt.CancelAfter(limit);
+        try
+        {
+            return await destination.CopyObjectAsync(request, attempt.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (attempt.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"CopyObject of segment {info.Index} got no answer in {limit.TotalSeconds:0.#} s", e);
+        }
     }
 
     /// <summary>The fallback: downloads the copy and checks its size and CRC-64/NVME, each attempt bounded by the no-progress watchdog.</summary>

@@ -209,9 +209,18 @@ public sealed class RelayTests(EmulatorFixture emulator)
     {
         var data = new TestData(8L * SegmentBytes, seed: 38);
         var (source, target) = (await emulator.CreateBucketAsync("relay-ab"), await emulator.CreateBucketAsync("relay-ab-dst"));
-        await using var proxy = RelayProxy(out _, out _);
+        await using var proxy = RelayProxy(out var reads, out _);
+        var heads = 0;
+        proxy.RequestSeen += r =>
+        {
+            if (r.Method == "HEAD" && r.Key.StartsWith("a/0", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref heads);
+            }
+        };
         await using var relay = StartRelay(proxy, ScenarioKit.Url(source, "a"), ScenarioKit.Url(target, "a"));
-        await using var publisher = _kit.StartPublisher(["-m", "1", "--flush-interval", "200ms", ScenarioKit.Url(source, "a")], stdinPipe: true);
+        // --notify none: the relay learns of segments from the open manifest only, so it reads each one's CRC with a HEAD.
+        await using var publisher = _kit.StartPublisher(["-m", "1", "--notify", "none", "--flush-interval", "200ms", ScenarioKit.Url(source, "a")], stdinPipe: true);
         await ScenarioKit.FeedAsync(publisher.StandardInput, data.OpenRead(), 64 * 1024, TimeSpan.Zero, maxBytes: 2L * SegmentBytes + 10);
         await _kit.WaitForManifestAsync(target, "a", m => ScenarioKit.NumSegments(m) >= 1, "a relayed segment");
 
@@ -224,6 +233,8 @@ public sealed class RelayTests(EmulatorFixture emulator)
         var manifest = await _kit.ReadManifestAsync(target, "a");
         Assert.Equal("aborted", manifest["state"]);
         Assert.Contains("aborted", manifest["abort_reason"], StringComparison.Ordinal);
+        Assert.True(Volatile.Read(ref heads) >= 1, "the relay read no segment's metadata");
+        Assert.True(reads.SegmentGets == 0, $"the relay read segments: {reads}");
     }
 
     /// <summary>A proxy of one relay's own, behaving as S3 does for copies, counting the segment bytes it is sent.</summary>

@@ -205,8 +205,17 @@ internal sealed class SegmentCopier(
         }
         catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed)
         {
-            // An earlier attempt's copy whose answer was lost, or another writer's object: the bytes decide.
-            await VerifyByDownloadAsync(info, key, ct).ConfigureAwait(false);
+            // An earlier attempt's copy whose answer was lost, or another writer's object: the bytes decide. Another
+            // writer's object is left alone, and the relay stops, as a publisher that lost its name does.
+            try
+            {
+                await VerifyByDownloadAsync(info, key, ct).ConfigureAwait(false);
+            }
+            catch (SegmentCorruptException other)
+            {
+                throw new FatalException(ExitCodes.NotFound,
+                    $"segment {info.Index} (s3://{options.Destination.Bucket}/{key}) was written by another writer of {options.Destination} ({other.Detail}); this relay stops", e);
+            }
             return CopyCheck.Download;
         }
         if (string.IsNullOrEmpty(response.ChecksumCRC64NVME))

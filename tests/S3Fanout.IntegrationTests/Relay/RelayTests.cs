@@ -237,6 +237,56 @@ public sealed class RelayTests(EmulatorFixture emulator)
         Assert.True(reads.SegmentGets == 0, $"the relay read segments: {reads}");
     }
 
+    [Fact]
+    public async Task AnotherWritersSegmentAtTheDestination_IsLeftAlone_AndTheRelayStopsWithExit3()
+    {
+        var data = new TestData(3L * SegmentBytes, seed: 39);
+        var (source, target) = (await emulator.CreateBucketAsync("relay-cw"), await emulator.CreateBucketAsync("relay-cw-dst"));
+        await using var proxy = new FaultProxy(emulator.Endpoint, seed: 39);
+        proxy.Rules.Add(new ConditionalWritesRule());
+        proxy.Rules.Add(new CopyChecksumRule());
+        var listed = 0;
+        proxy.RequestSeen += r =>
+        {
+            // The relay reads the source's manifest only once it found its destination free.
+            if (r.Method == "GET" && r.Target.StartsWith("/" + source + "/w/.manifest", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref listed);
+            }
+        };
+        await using var relay = StartRelay(proxy, ScenarioKit.Url(source, "w"), ScenarioKit.Url(target, "w"));
+        // After the relay found the destination free: another writer stores segment 2 there.
+        await Poll.UntilAsync(() => Volatile.Read(ref listed) > 0, TimeSpan.FromSeconds(30), "the relay to look for its source");
+        var foreign = new TestData(SegmentBytes, seed: 390).ToArray();
+        await _kit.PutBytesAsync(target, "w/000000000000002", foreign);
+
+        await _kit.PublishAsync(source, "w", data, "-m", "1");
+        var code = await relay.WaitForExitAsync(ScenarioKit.ExitDeadline);
+
+        Assert.True(code == 3, $"relay exit {code}, expected 3:\n{relay.StderrTail()}");
+        Assert.Contains("another writer", ScenarioKit.AssertOneErrorLine(relay, ScenarioKit.Subscribe), StringComparison.Ordinal);
+        Assert.Equal(foreign, await _kit.ReadBytesAsync(target, "w/000000000000002"));
+        Assert.Equal("aborted", (await _kit.ReadManifestAsync(target, "w"))["state"]);
+    }
+
+    [Fact]
+    public async Task ADestinationThatHoldsABroadcast_IsRefusedWithExit3_BeforeAnythingIsWritten()
+    {
+        var data = new TestData(SegmentBytes / 2, seed: 40);
+        var bucket = await emulator.CreateBucketAsync("relay-used");
+        await _kit.PublishAsync(bucket, "src", data);
+        await _kit.PublishAsync(bucket, "used", new TestData(100, seed: 41));
+        var before = await _kit.TryReadTextAsync(bucket, "used/.manifest");
+        await using var proxy = RelayProxy(out _, out var copies);
+
+        await using var relay = StartRelay(proxy, ScenarioKit.Url(bucket, "src"), ScenarioKit.Url(bucket, "used"));
+
+        Assert.Equal(3, await relay.WaitForExitAsync(ScenarioKit.ExitDeadline));
+        Assert.Contains("already holds a broadcast", ScenarioKit.AssertOneErrorLine(relay, ScenarioKit.Subscribe), StringComparison.Ordinal);
+        Assert.Equal(0, copies.Copies);
+        Assert.Equal(before, await _kit.TryReadTextAsync(bucket, "used/.manifest"));
+    }
+
     /// <summary>A proxy of one relay's own, behaving as S3 does for copies, counting the segment bytes it is sent.</summary>
     private FaultProxy RelayProxy(out SegmentReadCounter reads, out CopyChecksumRule copies)
     {

@@ -184,10 +184,17 @@ internal sealed class BroadcastStore
     /// an object"; If-Match "return the object only if its entity tag (ETag) is the same as the one specified in this
     /// header; otherwise, return a 412 Precondition Failed error"). Retried as every read of this store.
     /// </summary>
-    public Task<int> ReadPieceAsync(BroadcastLocation location, string name, string? etag, long from, long length, byte[] piece, CancellationToken ct)
+    public async Task<int> ReadPieceAsync(BroadcastLocation location, string name, string? etag, long from, long length, byte[] piece, CancellationToken ct)
+    {
+        var count = (int)(Math.Min(length, from + piece.Length) - from);
+        await ReadRangeAsync(location, name, etag, from, piece.AsMemory(0, count), ct).ConfigureAwait(false);
+        return count;
+    }
+
+    /// <summary>Exactly <c>into.Length</c> bytes from <paramref name="from"/> on, as <see cref="ReadPieceAsync"/> reads them.</summary>
+    public Task ReadRangeAsync(BroadcastLocation location, string name, string? etag, long from, Memory<byte> into, CancellationToken ct)
     {
         var key = location.Prefix + "/" + name;
-        var last = Math.Min(length, from + piece.Length) - 1;
         return RetryAsync(async token =>
         {
             try
@@ -196,12 +203,11 @@ internal sealed class BroadcastStore
                 {
                     BucketName = location.Bucket,
                     Key = key,
-                    ByteRange = new ByteRange(from, last),
+                    ByteRange = new ByteRange(from, from + into.Length - 1),
                     EtagToMatch = etag,
                 }, token).ConfigureAwait(false);
-                var count = (int)(last - from + 1);
-                await response.ResponseStream.ReadExactlyAsync(piece.AsMemory(0, count), token).ConfigureAwait(false);
-                return count;
+                await response.ResponseStream.ReadExactlyAsync(into, token).ConfigureAwait(false);
+                return into.Length;
             }
             catch (Amazon.Runtime.AmazonServiceException e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed || Absence(e) is not null)
             {

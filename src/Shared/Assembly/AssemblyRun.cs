@@ -1,0 +1,51 @@
+using Amazon.S3;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared.Archive;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Protocol;
+
+namespace S3Fanout.Shared.Assembly;
+
+/// <summary>
+/// The one way a broadcast is assembled, by <c>s3fanout-subscribe assemble</c> and by <c>s3fanout-publish --assemble</c>:
+/// wait for it to complete if asked, read it, assemble it.
+/// </summary>
+internal sealed class AssemblyRun(IAmazonS3 s3, BroadcastStore store, StepRetry retry, ILoggerFactory loggers, TimeProvider time)
+{
+    /// <summary>How often an open broadcast's manifest is read while <c>--wait</c> runs (with jitter, so many waiters spread out).</summary>
+    public static readonly TimeSpan WaitPoll = TimeSpan.FromSeconds(5);
+
+    /// <param name="wait">How long an open broadcast may take to complete; zero refuses it at once (exit 8).</param>
+    public async Task<AssemblyResult> RunAsync(BroadcastLocation source, AssemblyTarget target, TimeSpan wait, CancellationToken ct)
+    {
+        var manifests = new ManifestStore(store, source);
+        var manifest = await CompletedAsync(manifests, wait, ct).ConfigureAwait(false);
+        var segments = await AssemblySource.LoadAsync(s3, store, manifests, manifest, retry, ct).ConfigureAwait(false);
+        return await new Assembler(s3, store, retry, loggers.CreateLogger<Assembler>()).RunAsync(segments, target, ct).ConfigureAwait(false);
+    }
+
+    private async Task<Manifest> CompletedAsync(ManifestStore manifests, TimeSpan wait, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + wait;
+        while (true)
+        {
+            var manifest = await manifests.TryReadAsync(ct).ConfigureAwait(false)
+                ?? throw new FatalException(ExitCodes.NotFound, $"no broadcast at {manifests.Location} (no {KeyLayout.ManifestName})");
+            switch (manifest.State)
+            {
+                case BroadcastState.Complete:
+                    return manifest;
+                case BroadcastState.Aborted:
+                    throw new FatalException(ExitCodes.BroadcastFailed, $"{manifests.Location} was aborted ({manifest.AbortReason ?? "no reason recorded"}); only a complete broadcast can be assembled");
+            }
+            if (time.GetUtcNow() >= deadline)
+            {
+                throw new FatalException(ExitCodes.BroadcastFailed, wait == TimeSpan.Zero
+                    ? $"{manifests.Location} is still open; give --wait DURATION to assemble it once it completes"
+                    : $"{manifests.Location} did not complete within --wait {Cli.Durations.Format(wait)}");
+            }
+            var pause = Backoff.EqualJitterDelay(1, null, WaitPoll, WaitPoll);
+            await Task.Delay(pause < deadline - time.GetUtcNow() ? pause : deadline - time.GetUtcNow(), time, ct).ConfigureAwait(false);
+        }
+    }
+}

@@ -97,7 +97,15 @@ internal sealed class Assembler(IAmazonS3 s3, BroadcastStore store, StepRetry re
                 // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html, If-None-Match: 412 when the key exists).
                 IfNoneMatch = target.Force ? null : "*",
             };
-            var answer = await retry.ExecuteAsync(async t => await s3.CompleteMultipartUploadAsync(complete, t).ConfigureAwait(false), ct).ConfigureAwait(false);
+            CompleteMultipartUploadResponse answer;
+            try
+            {
+                answer = await retry.ExecuteAsync(async t => await s3.CompleteMultipartUploadAsync(complete, t).ConfigureAwait(false), ct).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.PreconditionFailed)
+            {
+                throw DestinationExists(target);
+            }
             completed = true;
             if (answer.ChecksumCRC64NVME is { } whole)
             {
@@ -215,6 +223,10 @@ internal sealed class Assembler(IAmazonS3 s3, BroadcastStore store, StepRetry re
         }
     }
 
+    /// <summary>The refusal of a destination that already holds an object (exit 3).</summary>
+    public static FatalException DestinationExists(AssemblyTarget target) =>
+        new(ExitCodes.NotFound, $"{target} already exists; give --force to replace it");
+
     /// <summary>The encryption of the broadcast's first segment, which the destination keeps unless --sse says otherwise.</summary>
     private async Task<SseSettings?> SourceEncryptionAsync(AssemblySource source, CancellationToken ct)
     {
@@ -245,7 +257,14 @@ internal sealed class Assembler(IAmazonS3 s3, BroadcastStore store, StepRetry re
                 UseChunkEncoding = false,
             };
             sse?.ApplyTo(put);
-            await s3.PutObjectAsync(put, t).ConfigureAwait(false);
+            try
+            {
+                await s3.PutObjectAsync(put, t).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.PreconditionFailed)
+            {
+                throw DestinationExists(target);
+            }
         }, ct).ConfigureAwait(false);
     }
 

@@ -216,6 +216,23 @@ internal sealed class BroadcastStore
         }, $"cannot read {location}/{name}", ct);
     }
 
+    /// <summary>
+    /// Whether an object is at <paramref name="bucket"/>/<paramref name="key"/> (HEAD). Without s3:ListBucket S3 answers
+    /// a missing key 403, which counts as no here: the caller's conditional write (If-None-Match) still decides.
+    /// </summary>
+    public Task<bool> ObjectExistsAsync(string bucket, string key, CancellationToken ct) => RetryAsync(async token =>
+    {
+        try
+        {
+            await _s3.GetObjectMetadataAsync(bucket, key, token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Amazon.Runtime.AmazonServiceException e) when (Absence(e) is not null)
+        {
+            return false;
+        }
+    }, $"cannot look at s3://{bucket}/{key}", ct);
+
     /// <summary>Whether the broadcast has a <c>.checksums</c> index, without reading it (a 403 counts as no, as in <see cref="TryOpenChecksumsAsync"/>).</summary>
     public async Task<bool> HasChecksumsAsync(BroadcastLocation location, CancellationToken ct) =>
         await HeadChecksumsAsync(location, ct).ConfigureAwait(false) is not null;

@@ -20,26 +20,13 @@ internal sealed class AssemblyRun(IAmazonS3 s3, BroadcastStore store, StepRetry 
     {
         var manifests = new ManifestStore(store, source);
         var manifest = await CompletedAsync(manifests, wait, ct).ConfigureAwait(false);
-        if (!target.Force && await ExistsAsync(target, ct).ConfigureAwait(false))
+        // Checked before any work; the conditional write at completion still decides a race.
+        if (!target.Force && await store.ObjectExistsAsync(target.Bucket, target.Key, ct).ConfigureAwait(false))
         {
             throw Assembler.DestinationExists(target);
         }
         var segments = await AssemblySource.LoadAsync(s3, store, manifests, manifest, retry, ct).ConfigureAwait(false);
         return await new Assembler(s3, store, retry, loggers.CreateLogger<Assembler>()).RunAsync(segments, target, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>Checked before any work; the conditional write at completion still decides a race.</summary>
-    private async Task<bool> ExistsAsync(AssemblyTarget target, CancellationToken ct)
-    {
-        try
-        {
-            await retry.ExecuteAsync(async t => await s3.GetObjectMetadataAsync(target.Bucket, target.Key, t).ConfigureAwait(false), ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            return false;
-        }
     }
 
     private async Task<Manifest> CompletedAsync(ManifestStore manifests, TimeSpan wait, CancellationToken ct)

@@ -40,6 +40,12 @@ internal sealed record Manifest
     /// <summary>The byte count of those <see cref="StoredSegments"/>; null when the manifest has no such key.</summary>
     public long? StoredBytes { get; init; }
 
+    /// <summary>The object the broadcast was assembled into (<c>s3fanout-publish --assemble</c>), or null.</summary>
+    public string? AssembledTo { get; init; }
+
+    /// <summary>The SHA-256 of that object as checked when it was assembled, or null.</summary>
+    public string? AssembledSha256 { get; init; }
+
     public bool IsLegacy => FormatVersion == 0;
 
     /// <summary>Segments 1..this many are all stored: S3Fanout's own key, else s3pipe2's num_segments.</summary>

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
@@ -271,29 +270,7 @@ internal sealed class Assembler(IAmazonS3 s3, BroadcastStore store, StepRetry re
     /// <summary>Streams the result back: its length, CRC-64/NVME and SHA-256 against the broadcast's. Returns the SHA-256.</summary>
     private async Task<string> VerifyByDownloadAsync(AssemblySource source, AssemblyTarget target, CancellationToken ct)
     {
-        var (length, crc, sha256) = await retry.ExecuteAsync(async t =>
-        {
-            using var response = await s3.GetObjectAsync(target.Bucket, target.Key, t).ConfigureAwait(false);
-            var checksum = new SegmentChecksum();
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-            long total = 0;
-            try
-            {
-                int n;
-                while ((n = await response.ResponseStream.ReadAsync(buffer.AsMemory(), t).ConfigureAwait(false)) > 0)
-                {
-                    checksum.Append(buffer.AsSpan(0, n));
-                    sha.AppendData(buffer, 0, n);
-                    total += n;
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-            return (total, checksum.Finish(), Convert.ToHexStringLower(sha.GetHashAndReset()));
-        }, ct).ConfigureAwait(false);
+        var (length, crc, sha256) = await retry.ExecuteAsync(async t => await ObjectDigest.ReadAsync(s3, target.Bucket, target.Key, t).ConfigureAwait(false), ct).ConfigureAwait(false);
         var expectedSha = source.Manifest.StreamSha256;
         if (length != source.Manifest.Bytes || crc != source.StreamCrc || (expectedSha is not null && sha256 != expectedSha))
         {

@@ -29,6 +29,35 @@ internal sealed class AssemblyRun(IAmazonS3 s3, BroadcastStore store, StepRetry 
         return await new Assembler(s3, store, retry, loggers.CreateLogger<Assembler>()).RunAsync(segments, target, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <c>verify OBJECT --against BROADCAST</c>: the object's size, then its full-object CRC-64/NVME as S3 reports it
+    /// (HeadObject with checksum mode, https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html) against the
+    /// stream's; where S3 reports none, the object is read back and its CRC-64/NVME and SHA-256 compared.
+    /// </summary>
+    public async Task<AssemblyCheck> CheckAsync(BroadcastLocation source, string bucket, string key, CancellationToken ct)
+    {
+        var manifests = new ManifestStore(store, source);
+        var manifest = await CompletedAsync(manifests, TimeSpan.Zero, ct).ConfigureAwait(false);
+        var segments = await AssemblySource.LoadAsync(s3, store, manifests, manifest, retry, ct).ConfigureAwait(false);
+        var head = await retry.ExecuteAsync(async t => await s3.GetObjectMetadataAsync(new Amazon.S3.Model.GetObjectMetadataRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            ChecksumMode = ChecksumMode.ENABLED,
+        }, t).ConfigureAwait(false), ct).ConfigureAwait(false);
+        var check = new AssemblyCheck($"s3://{bucket}/{key}", source.ToString(), head.ContentLength, manifest.Bytes, segments.StreamCrc);
+        if (head.ContentLength != manifest.Bytes)
+        {
+            return check with { VerifiedBy = "size" };
+        }
+        if (head.ChecksumCRC64NVME is { } crc && head.ChecksumType == ChecksumType.FULL_OBJECT)
+        {
+            return check with { Crc = crc, VerifiedBy = "full-object-crc" };
+        }
+        var (length, read, sha256) = await retry.ExecuteAsync(async t => await ObjectDigest.ReadAsync(s3, bucket, key, t).ConfigureAwait(false), ct).ConfigureAwait(false);
+        return check with { Bytes = length, Crc = read, Sha256 = sha256, ExpectedSha256 = manifest.StreamSha256, VerifiedBy = "download" };
+    }
+
     private async Task<Manifest> CompletedAsync(ManifestStore manifests, TimeSpan wait, CancellationToken ct)
     {
         var deadline = time.GetUtcNow() + wait;

@@ -22,3 +22,15 @@ internal sealed record AssemblyResult(
     string Crc64Nvme,
     string? Sha256,
     string VerifiedBy);
+
+/// <summary>An assembled object compared with its broadcast (<c>verify OBJECT --against BROADCAST</c>).</summary>
+internal sealed record AssemblyCheck(string Object, string Against, long Bytes, long ExpectedBytes, string ExpectedCrc64Nvme)
+{
+    public string? Crc { get; init; }
+    public string? Sha256 { get; init; }
+    public string? ExpectedSha256 { get; init; }
+    /// <summary>"size" (the sizes differ), "full-object-crc" (S3's checksum) or "download".</summary>
+    public string VerifiedBy { get; init; } = "";
+
+    public bool Ok => Bytes == ExpectedBytes && Crc == ExpectedCrc64Nvme && (Sha256 is null || ExpectedSha256 is null || Sha256 == ExpectedSha256);
+}

@@ -224,6 +224,41 @@ public sealed class AssembleTests(EmulatorFixture emulator)
         Assert.Equal(data.Sha256, sha256);
     }
 
+    [Fact]
+    public async Task VerifyAgainst_ChecksAnAssembledObjectByS3sChecksumOrByDownload_AndCatchesAReplacedOne()
+    {
+        var bucket = await emulator.CreateBucketAsync("assemble-verify");
+        var data = new TestData((7L * MiB) + 5, seed: 1412);
+        await _kit.PublishAsync(bucket, "b", data, "-m", "6", "--notify", "none");
+        await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1412);
+        proxy.Rules.Add(new FullObjectChecksumRule());
+        var downloads = proxy.Rules.Add(new GetBytesCounter());
+        await AssembleAsync(proxy, $"s3://{bucket}/b", $"s3://{bucket}/b.bin");
+
+        var bySum = await VerifyAsync(proxy, $"s3://{bucket}/b.bin", "--against", $"s3://{bucket}/b");
+        Assert.Equal(0, bySum.Code);
+        Assert.Contains("verified by full-object-crc", bySum.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, downloads.Bytes(k => k == $"{bucket}/b.bin"));
+
+        var byDownload = await VerifyAsync(null, $"s3://{bucket}/b.bin", "--against", $"s3://{bucket}/b");
+        Assert.Equal(0, byDownload.Code);
+        Assert.Contains("verified by download", byDownload.Stdout, StringComparison.Ordinal);
+
+        await _kit.PutBytesAsync(bucket, "b.bin", new TestData(data.Length, seed: 9999).ToArray());
+        var replaced = await VerifyAsync(null, $"s3://{bucket}/b.bin", "--against", $"s3://{bucket}/b");
+        Assert.Equal(7, replaced.Code);
+        Assert.Contains("is not the broadcast", replaced.Stderr, StringComparison.Ordinal);
+    }
+
+    private async Task<(int Code, string Stdout, string Stderr)> VerifyAsync(FaultProxy? proxy, params string[] args)
+    {
+        string[] endpoint = proxy is null ? [] : ["--endpoint-url", proxy.Endpoint.ToString()];
+        await using var process = _kit.StartSubscriber(["verify", .. endpoint, .. args]);
+        var code = await process.WaitForExitAsync(ScenarioKit.ExitDeadline);
+        ScenarioKit.AssertNoStackTrace(process.Stderr, process.CommandLine);
+        return (code, process.StdoutText, process.Stderr);
+    }
+
     /// <summary>Publishes <paramref name="firstBytes"/>, waits for the flush to store them as segment 1, then the rest.</summary>
     private async Task<IReadOnlyList<long>> PublishWithPartialFirstAsync(string bucket, string name, TestData data, int firstBytes, int segmentMiB)
     {

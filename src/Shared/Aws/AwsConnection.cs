@@ -112,7 +112,7 @@ internal sealed class AwsConnection : IDisposable
     /// Content-Type do not (fauxqs 2.4.1 answers 500 trying to parse the empty body as JSON). The part is sent as the
     /// octet stream it is.
     /// </summary>
-    private static void BodilessCopyContentType(object sender, RequestEventArgs e)
+    internal static void BodilessCopyContentType(object sender, RequestEventArgs e)
     {
         if (e is WebServiceRequestEventArgs { Request: Amazon.S3.Model.CopyPartRequest } request)
         {

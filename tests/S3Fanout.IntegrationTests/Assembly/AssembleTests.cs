@@ -250,6 +250,31 @@ public sealed class AssembleTests(EmulatorFixture emulator)
         Assert.Contains("is not the broadcast", replaced.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheAssembledObjectKeepsTheBroadcastsKmsKey_UnderAPolicyThatRequiresIt_AndSseOverridesIt()
+    {
+        const string ChosenKey = "arn:aws:kms:us-east-1:000000000000:key/assemble-chosen";
+        var bucket = await emulator.CreateBucketAsync("assemble-kms");
+        var data = new TestData((7L * MiB) + 1, seed: 1413);
+        await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1413);
+        var kms = proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket) { RequiredKeyId = ChosenKey });
+        await using (var publisher = _kit.StartPublisher(["--endpoint-url", proxy.Endpoint.ToString(), "-m", "6", "--notify", "none",
+            "--sse", "aws:kms", "--sse-kms-key-id", ChosenKey, ScenarioKit.Url(bucket, "b")], stdin: data.OpenRead()))
+        {
+            await publisher.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
+        }
+
+        await AssembleAsync(proxy, $"s3://{bucket}/b", $"s3://{bucket}/b.bin");
+
+        Assert.Equal(ChosenKey, kms.Written["b.bin"]);
+        Assert.Equal(0, proxy.Rules.Refusals("AccessDenied"));
+        Assert.Equal(data.Sha256, await Sha256OfObjectAsync(bucket, "b.bin"));
+
+        var (code, stderr) = await AssembleFailingAsync(proxy, "--sse", "AES256", $"s3://{bucket}/b", $"s3://{bucket}/aes.bin");
+        Assert.Equal(4, code); // the bucket policy refuses any other encryption: --sse was applied
+        Assert.Contains("AccessDenied", stderr, StringComparison.Ordinal);
+    }
+
     private async Task<(int Code, string Stdout, string Stderr)> VerifyAsync(FaultProxy? proxy, params string[] args)
     {
         string[] endpoint = proxy is null ? [] : ["--endpoint-url", proxy.Endpoint.ToString()];

@@ -1,4 +1,5 @@
 using Amazon.S3;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
@@ -14,6 +15,16 @@ internal sealed class AssemblyRun(IAmazonS3 s3, BroadcastStore store, StepRetry 
 {
     /// <summary>How often an open broadcast's manifest is read while <c>--wait</c> runs (with jitter, so many waiters spread out).</summary>
     public static readonly TimeSpan WaitPoll = TimeSpan.FromSeconds(5);
+
+    /// <summary>The run an archive command uses, from the services of <see cref="Cli.S3FanoutHost"/>, with -t attempts per call.</summary>
+    public static AssemblyRun FromServices(IServiceProvider services, int tries)
+    {
+        var loggers = services.GetRequiredService<ILoggerFactory>();
+        var time = services.GetRequiredService<TimeProvider>();
+        // Copies of large parts may rightly take minutes: an attempt is bounded by the SDK's own timeouts, not a fixed one.
+        var retry = new StepRetry(tries, loggers.CreateLogger<AssemblyRun>(), attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
+        return new AssemblyRun(services.GetRequiredService<AwsConnection>().S3, services.GetRequiredService<BroadcastStore>(), retry, loggers, time);
+    }
 
     /// <param name="wait">How long an open broadcast may take to complete; zero refuses it at once (exit 8).</param>
     public async Task<AssemblyResult> RunAsync(BroadcastLocation source, AssemblyTarget target, TimeSpan wait, CancellationToken ct)

@@ -1,8 +1,5 @@
 using System.CommandLine;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
-using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Assembly;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Cli;
@@ -54,11 +51,7 @@ internal sealed class AssembleCommand : ArchiveCommand
         var target = new AssemblyTarget(destination.Bucket, destination.Prefix, SseSettings.Parse(parse.GetValue(_sse), parse.GetValue(_kmsKey)),
             parse.GetValue(_force), parse.GetValue(_verifyDownload), parse.GetValue(_workers));
         using var host = Common.BuildHost(parse, parse.GetValue(_tries), parse.GetValue(_workers) * 2);
-        var services = host.Services;
-        var loggers = services.GetRequiredService<ILoggerFactory>();
-        var time = services.GetRequiredService<TimeProvider>();
-        var retry = new StepRetry(parse.GetValue(_tries), loggers.CreateLogger<AssembleCommand>(), attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
-        var run = new AssemblyRun(services.GetRequiredService<AwsConnection>().S3, services.GetRequiredService<BroadcastStore>(), retry, loggers, time);
+        var run = AssemblyRun.FromServices(host.Services, parse.GetValue(_tries));
         AssemblyResult result;
         try
         {

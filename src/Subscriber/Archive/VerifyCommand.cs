@@ -184,11 +184,7 @@ internal sealed class VerifyCommand : ArchiveCommand
     private async Task<int> CheckAssembledAsync(ParseResult parse, BroadcastLocation assembled, BroadcastLocation broadcast, CancellationToken ct)
     {
         using var host = Common.BuildHost(parse, parse.GetValue(_tries), parse.GetValue(_workers) * 2);
-        var services = host.Services;
-        var loggers = services.GetRequiredService<ILoggerFactory>();
-        var time = services.GetRequiredService<TimeProvider>();
-        var retry = new StepRetry(parse.GetValue(_tries), loggers.CreateLogger<VerifyCommand>(), attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
-        var run = new AssemblyRun(services.GetRequiredService<AwsConnection>().S3, services.GetRequiredService<BroadcastStore>(), retry, loggers, time);
+        var run = AssemblyRun.FromServices(host.Services, parse.GetValue(_tries));
         AssemblyCheck check;
         try
         {

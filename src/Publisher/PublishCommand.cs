@@ -37,6 +37,11 @@ internal static class PublishCommand
         var notify = CliOptions.Notify("how subscribers are told about segments: sns, sqs (straight to subscriber queues) or none (they follow the manifest)",
             NotifyMode.Sns, NotifyMode.Sns, NotifyMode.Sqs, NotifyMode.None);
         var topic = new Option<string?>("--topic") { Description = "SNS topic name or ARN (default: s3fanout-<bucket>, created if missing)", HelpName = "NAME|ARN" };
+        var assemble = new Option<string?>("--assemble")
+        {
+            Description = "when the broadcast completes, also build it into one ordinary object here (server-side, see `s3fanout-subscribe assemble`)",
+            HelpName = "s3://BUCKET/KEY",
+        };
         var force = new Option<bool>("--force") { Description = "replace a broadcast that already exists at the prefix (deletes its objects first)" };
         var sse = new Option<string?>("--sse") { Description = "server-side encryption: AES256 or aws:kms" };
         sse.AcceptOnlyFromAmong("AES256", "aws:kms");
@@ -49,7 +54,7 @@ internal static class PublishCommand
             "tail -F app.log | s3fanout-publish --flush-interval 200ms s3://bucket/logs/app   # a log tail",
             "echo hello | s3fanout-publish -n 2 -m 1 -t 3 to bucket/compat/hello             # s3pipe2's command line"));
         common.AddTo(root);
-        foreach (var option in new Option[] { segmentMiB, workers, tries, staging, bufferKb, progress, transferTimeout, flush, heartbeat, notify, topic, force, sse, kmsKey })
+        foreach (var option in new Option[] { segmentMiB, workers, tries, staging, bufferKb, progress, transferTimeout, flush, heartbeat, notify, topic, force, sse, kmsKey, assemble })
         {
             root.Options.Add(option);
         }
@@ -71,6 +76,7 @@ internal static class PublishCommand
                 Notify = parse.GetValue(notify),
                 Topic = parse.GetValue(topic),
                 Force = parse.GetValue(force),
+                AssembleTo = parse.GetValue(assemble) is { } to ? BroadcastLocation.Parse(S3pipe2Compat.NormalizeUrl(to)) : null,
                 Sse = SseSettings.Parse(parse.GetValue(sse), parse.GetValue(kmsKey)),
                 RequestTimeout = settings.RequestTimeout,
                 TransferIdleTimeout = parse.GetValue(transferTimeout),

@@ -6,6 +6,7 @@ using S3Fanout.Publisher.Segmenting;
 using S3Fanout.Publisher.Uploading;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
+using S3Fanout.Shared.Assembly;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Buffers;
 using S3Fanout.Shared.Pipeline;
@@ -62,6 +63,10 @@ internal sealed class PublishCoordinator(
         {
             await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);
             await RunPipelineAsync(segmenter, uploader, announcer, ct).ConfigureAwait(false);
+            if (options.AssembleTo is { } to)
+            {
+                await AssembleAsync(announcer, to, ct).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -85,6 +90,29 @@ internal sealed class PublishCoordinator(
     }
 
     /// <summary>
+    /// --assemble, once the broadcast is complete: its subscribers are done with it whatever happens here, so a failure
+    /// leaves the broadcast complete and is reported on its own (the assembler aborts its upload).
+    /// </summary>
+    private async Task AssembleAsync(BroadcastAnnouncer announcer, BroadcastLocation to, CancellationToken ct)
+    {
+        var retry = new StepRetry(options.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
+        var target = new AssemblyTarget(to.Bucket, to.Prefix, options.Sse, options.Force, VerifyDownload: false, options.Workers);
+        AssemblyResult result;
+        try
+        {
+            result = await new AssemblyRun(s3, _store, retry, loggers, time).RunAsync(options.Location, target, TimeSpan.Zero, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var failure = e as FatalException ?? AwsErrors.ToFatal(e, "assemble");
+            throw new FatalException(failure.ExitCode, $"{options.Location} is complete, but assembling it into {target} failed: {failure.Message}", e);
+        }
+        await announcer.RecordAssemblyAsync(result.Destination, result.Sha256, ct).ConfigureAwait(false);
+        _logger.LogInformation("Assembled {Broadcast} into {Target}: {Parts} parts, {Copied} copied by S3, verified by {VerifiedBy}",
+            options.Location, result.Destination, result.Parts, result.CopiedParts, result.VerifiedBy);
+    }
+
+    /// <summary>
     /// Called before anything is created. Refuses a name where a broadcast already exists, as s3pipe2 refused a used
     /// prefix, unless --force, which first deletes exactly what <c>rm</c> deletes. Only the broadcast's own keys count
     /// (<see cref="BroadcastKeys.Exists"/>): nested broadcasts and other objects under NAME/ neither block a publish nor are deleted.
@@ -92,6 +120,10 @@ internal sealed class PublishCoordinator(
     public async Task CheckDestinationAsync(CancellationToken ct)
     {
         var location = options.Location;
+        if (options.AssembleTo is { } to && !options.Force && await _store.ObjectExistsAsync(to.Bucket, to.Prefix, ct).ConfigureAwait(false))
+        {
+            throw new FatalException(ExitCodes.NotFound, $"--assemble {to} already exists; choose another key, or give --force to replace it");
+        }
         var existing = await _store.ListKeysAsync(location, withOthers: false, ct).ConfigureAwait(false);
         if (!existing.Exists)
         {

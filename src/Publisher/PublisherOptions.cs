@@ -24,6 +24,8 @@ internal sealed record PublisherOptions : IAnnouncerOptions
     public NotifyMode Notify { get; init; } = NotifyMode.Sns;
     public string? Topic { get; init; }
     public bool Force { get; init; }
+    /// <summary>--assemble: the object the broadcast is assembled into once it completes, or null.</summary>
+    public BroadcastLocation? AssembleTo { get; init; }
     /// <summary>The encryption asked for on every object the publisher writes (--sse, --sse-kms-key-id), or null.</summary>
     public SseSettings? Sse { get; init; }
     /// <summary>True over HTTPS: segments are sent with UNSIGNED-PAYLOAD (S3 allows it only over TLS).</summary>

@@ -102,6 +102,13 @@ internal sealed class BroadcastAnnouncer(
         await SendAsync(new EndOfStream { Bucket = Bucket, Broadcast = Broadcast, Segments = _contiguous.Count, Bytes = totalBytes, Sha256 = sha256, SentAt = now }, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Records in the complete manifest the object the broadcast was assembled into (<c>--assemble</c>).</summary>
+    public async Task RecordAssemblyAsync(string assembledTo, string? sha256, CancellationToken ct)
+    {
+        _manifest = _manifest! with { AssembledTo = assembledTo, AssembledSha256 = sha256, UpdatedAt = time.GetUtcNow() };
+        await WriteManifestAsync(ct).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Marks the broadcast aborted so subscribers stop too. Best effort: the process is failing already. A publisher that
     /// never held the name (another publisher claimed it first) or lost it leaves manifest and subscribers alone.

@@ -184,10 +184,17 @@ internal sealed class BroadcastStore
     /// an object"; If-Match "return the object only if its entity tag (ETag) is the same as the one specified in this
     /// header; otherwise, return a 412 Precondition Failed error"). Retried as every read of this store.
     /// </summary>
-    public Task<int> ReadPieceAsync(BroadcastLocation location, string name, string? etag, long from, long length, byte[] piece, CancellationToken ct)
+    public async Task<int> ReadPieceAsync(BroadcastLocation location, string name, string? etag, long from, long length, byte[] piece, CancellationToken ct)
+    {
+        var count = (int)(Math.Min(length, from + piece.Length) - from);
+        await ReadRangeAsync(location, name, etag, from, piece.AsMemory(0, count), ct).ConfigureAwait(false);
+        return count;
+    }
+
+    /// <summary>Exactly <c>into.Length</c> bytes from <paramref name="from"/> on, as <see cref="ReadPieceAsync"/> reads them.</summary>
+    public Task ReadRangeAsync(BroadcastLocation location, string name, string? etag, long from, Memory<byte> into, CancellationToken ct)
     {
         var key = location.Prefix + "/" + name;
-        var last = Math.Min(length, from + piece.Length) - 1;
         return RetryAsync(async token =>
         {
             try
@@ -196,12 +203,11 @@ internal sealed class BroadcastStore
                 {
                     BucketName = location.Bucket,
                     Key = key,
-                    ByteRange = new ByteRange(from, last),
+                    ByteRange = new ByteRange(from, from + into.Length - 1),
                     EtagToMatch = etag,
                 }, token).ConfigureAwait(false);
-                var count = (int)(last - from + 1);
-                await response.ResponseStream.ReadExactlyAsync(piece.AsMemory(0, count), token).ConfigureAwait(false);
-                return count;
+                await response.ResponseStream.ReadExactlyAsync(into, token).ConfigureAwait(false);
+                return into.Length;
             }
             catch (Amazon.Runtime.AmazonServiceException e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed || Absence(e) is not null)
             {
@@ -209,6 +215,23 @@ internal sealed class BroadcastStore
             }
         }, $"cannot read {location}/{name}", ct);
     }
+
+    /// <summary>
+    /// Whether an object is at <paramref name="bucket"/>/<paramref name="key"/> (HEAD). Without s3:ListBucket S3 answers
+    /// a missing key 403, which counts as no here: the caller's conditional write (If-None-Match) still decides.
+    /// </summary>
+    public Task<bool> ObjectExistsAsync(string bucket, string key, CancellationToken ct) => RetryAsync(async token =>
+    {
+        try
+        {
+            await _s3.GetObjectMetadataAsync(bucket, key, token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Amazon.Runtime.AmazonServiceException e) when (Absence(e) is not null)
+        {
+            return false;
+        }
+    }, $"cannot look at s3://{bucket}/{key}", ct);
 
     /// <summary>Whether the broadcast has a <c>.checksums</c> index, without reading it (a 403 counts as no, as in <see cref="TryOpenChecksumsAsync"/>).</summary>
     public async Task<bool> HasChecksumsAsync(BroadcastLocation location, CancellationToken ct) =>

@@ -14,7 +14,9 @@ internal sealed class AwsConnection : IDisposable
         Settings = settings;
         Credentials = credentials;
         Region = region;
-        S3 = new AmazonS3Client(credentials, Configure(new AmazonS3Config { ForcePathStyle = settings.EndpointUrl is not null }));
+        var s3 = new AmazonS3Client(credentials, Configure(new AmazonS3Config { ForcePathStyle = settings.EndpointUrl is not null }));
+        s3.BeforeRequestEvent += BodilessCopyContentType;
+        S3 = s3;
         Sqs = new AmazonSQSClient(credentials, Configure(new AmazonSQSConfig()));
     }
 
@@ -103,6 +105,20 @@ internal sealed class AwsConnection : IDisposable
         new Sns.SnsClientOptions { ServiceUrl = Settings.EndpointUrl, Region = Region.SystemName, MaxAttempts = Settings.Tries, AttemptTimeout = Settings.RequestTimeout },
         Credentials,
         logger: Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<Sns.SnsClient>(loggers));
+
+    /// <summary>
+    /// UploadPartCopy has no body; the SDK gives body-less requests that carry their parameters in the query string the
+    /// Content-Type application/x-amz-json-1.0, which S3 ignores but S3-compatible endpoints that pick a body parser by
+    /// Content-Type do not (fauxqs 2.4.1 answers 500 trying to parse the empty body as JSON). The part is sent as the
+    /// octet stream it is.
+    /// </summary>
+    internal static void BodilessCopyContentType(object sender, RequestEventArgs e)
+    {
+        if (e is WebServiceRequestEventArgs { Request: Amazon.S3.Model.CopyPartRequest } request)
+        {
+            request.Headers["Content-Type"] = "application/octet-stream";
+        }
+    }
 
     public static string OneLine(string text) =>
         string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -42,6 +42,8 @@ internal static class ManifestCodec
         Put("stored_segments", m.StoredSegments is { } segments ? Invariant(segments) : null);
         Put("stored_bytes", m.StoredBytes is { } bytes ? Invariant(bytes) : null);
         Put("relayed_from", m.RelayedFrom is null ? null : OneLine(m.RelayedFrom));
+        Put("assembled_to", m.AssembledTo);
+        Put("assembled_sha256", m.AssembledSha256);
         return sb.ToString();
     }
 
@@ -74,6 +76,16 @@ internal static class ManifestCodec
         {
             throw new ManifestException("manifest key 'stream_sha256' is not 64 hex digits");
         }
+        var assembledSha = Optional(values, "assembled_sha256");
+        if (assembledSha is not null && (assembledSha.Length != 64 || !assembledSha.All(Uri.IsHexDigit)))
+        {
+            throw new ManifestException("manifest key 'assembled_sha256' is not 64 hex digits");
+        }
+        var assembledTo = Optional(values, "assembled_to");
+        if (assembledTo is not null && !assembledTo.StartsWith("s3://", StringComparison.Ordinal))
+        {
+            throw new ManifestException("manifest key 'assembled_to' is not an s3:// URL");
+        }
         var totalSize = Long(values, "total_size", required: false, min: 0, max: long.MaxValue);
         var storedSegments = OptionalLong(values, "stored_segments", min: numSegments, max: legacyCompleted ? numSegments : KeyLayout.MaxIndex);
         var storedBytes = OptionalLong(values, "stored_bytes", min: totalSize, max: legacyCompleted ? totalSize : long.MaxValue);
@@ -99,6 +111,8 @@ internal static class ManifestCodec
             StoredSegments = storedSegments,
             StoredBytes = storedBytes,
             RelayedFrom = Optional(values, "relayed_from"),
+            AssembledTo = assembledTo,
+            AssembledSha256 = assembledSha?.ToLowerInvariant(),
         };
     }
 

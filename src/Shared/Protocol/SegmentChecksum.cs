@@ -35,6 +35,17 @@ internal sealed class SegmentChecksum
         return Convert.ToBase64String(bytes);
     }
 
+    /// <summary>The value of a checksum written by <see cref="Encode"/>.</summary>
+    public static ulong Decode(string text)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        if (!IsWellFormed(text) || !Convert.TryFromBase64String(text, bytes, out _))
+        {
+            throw new FormatException($"'{text}' is not a CRC-64/NVME checksum");
+        }
+        return BinaryPrimitives.ReadUInt64BigEndian(bytes);
+    }
+
     public static bool IsWellFormed(string? text) =>
         text is { Length: 12 } && Convert.TryFromBase64String(text, new byte[8], out var written) && written == 8;
 }

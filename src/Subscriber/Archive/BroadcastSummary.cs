@@ -20,6 +20,9 @@ internal record BroadcastSummary
     public DateTimeOffset? Updated { get; init; }
     public string? StreamSha256 { get; init; }
     public string? AbortReason { get; init; }
+    /// <summary>The object the broadcast was assembled into by <c>s3fanout-publish --assemble</c>, and its SHA-256.</summary>
+    public string? AssembledTo { get; init; }
+    public string? AssembledSha256 { get; init; }
     /// <summary>Why the manifest could not be read (state "malformed").</summary>
     public string? Error { get; init; }
 
@@ -44,6 +47,8 @@ internal record BroadcastSummary
         Updated = m.UpdatedAt,
         StreamSha256 = m.StreamSha256,
         AbortReason = m.AbortReason,
+        AssembledTo = m.AssembledTo,
+        AssembledSha256 = m.AssembledSha256,
     };
 
     public static BroadcastSummary Malformed(BroadcastLocation location, string error) => new()

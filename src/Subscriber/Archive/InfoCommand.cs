@@ -49,6 +49,8 @@ internal sealed class InfoCommand : ArchiveCommand
             Updated = summary.Updated,
             StreamSha256 = summary.StreamSha256,
             AbortReason = summary.AbortReason,
+            AssembledTo = summary.AssembledTo,
+            AssembledSha256 = summary.AssembledSha256,
             Version = m.Version.Length == 0 ? null : m.Version,
             FormatVersion = m.FormatVersion,
             Completed = m.Completed,
@@ -97,6 +99,10 @@ internal sealed class InfoCommand : ArchiveCommand
         if (i.Notify is not null)
         {
             lines.Add(("notify", i.Notify + (i.TopicArn is null ? "" : $" ({i.TopicArn})")));
+        }
+        if (i.AssembledTo is not null)
+        {
+            lines.Add(("assembled to", i.AssembledTo + (i.AssembledSha256 is null ? "" : $" (sha256 {i.AssembledSha256})")));
         }
         if (i.AbortReason is not null)
         {

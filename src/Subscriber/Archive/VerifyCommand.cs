@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
+using S3Fanout.Shared.Assembly;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Buffers;
 using S3Fanout.Shared.Cli;
@@ -27,6 +28,11 @@ internal sealed class VerifyCommand : ArchiveCommand
     private readonly Option<TimeSpan> _transferTimeout = CliOptions.TransferTimeout();
     private readonly Argument<string> _url = ArchiveCli.BroadcastArgument("to check");
     private readonly Option<bool> _json = ArchiveCli.JsonOption("the result object");
+    private readonly Option<string?> _against = new("--against")
+    {
+        Description = "check the object at url (s3://bucket/key) against this broadcast it was assembled from",
+        HelpName = "s3://BUCKET/NAME",
+    };
 
     public VerifyCommand()
     {
@@ -35,17 +41,25 @@ internal sealed class VerifyCommand : ArchiveCommand
             + "(against .checksums, else the object metadata; s3pipe2 archives: the ETag MD5), the total size and the\n"
             + "stream SHA-256. Every bad segment is named. -n segments are fetched at once and at most n + 1 are held\n"
             + "(in memory, or under -p). Exits 0 only when everything matches and the broadcast is complete; 7 when\n"
-            + "anything is bad; 8 when it is open or aborted (its stored segments are still checked).",
+            + "anything is bad; 8 when it is open or aborted (its stored segments are still checked).\n"
+            + "With --against, url is an object assembled from that broadcast (assemble, publish --assemble): its size and\n"
+            + "S3's full-object CRC-64/NVME are compared with the broadcast's, or, where S3 reports none, the object is read\n"
+            + "back and its CRC-64/NVME and SHA-256 compared. Exits 0 when it matches, 7 when not.",
             "s3fanout-subscribe verify s3://bucket/backups/etc.tar",
             "s3fanout-subscribe verify -n 16 s3://bucket/dumps/mydb && echo intact",
-            "s3fanout-subscribe verify --json s3://bucket/logs/app | jq .bad_segments");
-        Command = ArchiveCli.Define("verify", Summary, Common, _url, _json, _workers, _tries, _staging, _transferTimeout);
+            "s3fanout-subscribe verify --json s3://bucket/logs/app | jq .bad_segments",
+            "s3fanout-subscribe verify s3://archive/etc.tar --against s3://bucket/backups/etc.tar");
+        Command = ArchiveCli.Define("verify", Summary, Common, _url, _json, _against, _workers, _tries, _staging, _transferTimeout);
     }
 
     private const string Summary = "Download and check every segment, the size and the stream SHA-256, writing nothing; names every bad segment.";
 
     public override async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
+        if (parse.GetValue(_against) is { } against)
+        {
+            return await CheckAssembledAsync(parse, ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url)), ArchiveCli.ParseBroadcast(against), ct).ConfigureAwait(false);
+        }
         var location = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url));
         using var host = Common.BuildHost(parse, parse.GetValue(_tries), parse.GetValue(_workers) * 2);
         var services = host.Services;
@@ -165,6 +179,35 @@ internal sealed class VerifyCommand : ArchiveCommand
                 + (manifest.AbortReason is null ? "" : $" (aborted: {manifest.AbortReason})"));
         }
         return ExitCodes.Ok;
+    }
+
+    private async Task<int> CheckAssembledAsync(ParseResult parse, BroadcastLocation assembled, BroadcastLocation broadcast, CancellationToken ct)
+    {
+        using var host = Common.BuildHost(parse, parse.GetValue(_tries), parse.GetValue(_workers) * 2);
+        var run = AssemblyRun.FromServices(host.Services, parse.GetValue(_tries));
+        AssemblyCheck check;
+        try
+        {
+            check = await run.CheckAsync(broadcast, assembled.Bucket, assembled.Prefix, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not FatalException and not OperationCanceledException)
+        {
+            throw AwsErrors.ToFatal(e, $"cannot check {assembled} against {broadcast}");
+        }
+        if (parse.GetValue(_json))
+        {
+            await ArchiveCli.WriteJsonAsync(check, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await ArchiveCli.WriteAsync($"{(check.Ok ? "OK" : "FAILED")} {check.Object} against {check.Against}: {ArchiveCli.Bytes(check.Bytes)} of {ArchiveCli.Bytes(check.ExpectedBytes)} bytes, "
+                + $"CRC-64/NVME {check.Crc ?? "-"} (expected {check.ExpectedCrc64Nvme}), verified by {check.VerifiedBy}\n", ct).ConfigureAwait(false);
+        }
+        return check.Ok
+            ? ExitCodes.Ok
+            : throw new FatalException(ExitCodes.Integrity, $"{check.Object} is not the broadcast {check.Against} ({(check.Bytes != check.ExpectedBytes
+                ? $"{check.Bytes} bytes, the broadcast has {check.ExpectedBytes}"
+                : $"CRC-64/NVME {check.Crc}, the broadcast's is {check.ExpectedCrc64Nvme}")})");
     }
 
     private static async Task<List<SegmentProblem>> ExtraSegmentsAsync(AwsConnection aws, BroadcastLocation location, long segments, CancellationToken ct)

@@ -16,7 +16,8 @@ public sealed class UsageTests
     {
         { "ls", "ls <url> [options]", ["--json", "-n, --workers", "-t, --tries"] },
         { "info", "info <url> [options]", ["--json", "-t, --tries"] },
-        { "verify", "verify <url> [options]", ["--json", "-n, --workers", "-t, --tries", "-p, --staging-path", "--transfer-timeout"] },
+        { "verify", "verify <url> [options]", ["--json", "--against", "-n, --workers", "-t, --tries", "-p, --staging-path", "--transfer-timeout"] },
+        { "assemble", "assemble <url> <destination> [options]", ["--wait", "--force", "--verify-download", "--sse", "--sse-kms-key-id", "--json", "-n, --workers", "-t, --tries"] },
         { "rm", "rm <url> [options]", ["-y, --yes", "--json", "-t, --tries"] },
         { "serve", "serve [options]", ["-c, --config", "--set"] },
         { "cleanup-queues", "cleanup-queues <bucket> [options]", ["--older-than", "--dry-run", "--json"] },

@@ -74,6 +74,23 @@ public sealed class ManifestCodecTests
     }
 
     [Fact]
+    public void WhenABroadcastWasAssembled_TheObjectAndItsSha256Survive()
+    {
+        var assembled = Full with { AssembledTo = "s3://archive/etc.tar", AssembledSha256 = new string('a', 64) };
+
+        var text = ManifestCodec.Format(assembled);
+
+        Assert.Contains("assembled_to = s3://archive/etc.tar\n", text, StringComparison.Ordinal);
+        Assert.Equal(assembled, ManifestCodec.Parse(text));
+    }
+
+    [Theory]
+    [InlineData("assembled_to = /tmp/x")]
+    [InlineData("assembled_sha256 = 1234")]
+    public void WhenAnAssembledKeyIsMalformed_TheManifestIsRefused(string line) =>
+        Assert.Throws<ManifestException>(() => ManifestCodec.Parse(ManifestCodec.Format(Full) + line + "\n"));
+
+    [Fact]
     public void WhenAnAbortedManifestIsFormatted_TheReasonStaysOnOneLineAndSurvives()
     {
         var aborted = Full with

@@ -204,9 +204,7 @@ internal static class SubscribeCommand
         var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
         try
         {
-            // No filter policy unless asked: the receiver keeps only this broadcast's notifications anyway (README "Scaling out").
-            var filter = options.FilterPolicy ? SubscriptionPolicies.FilterFor(options.Location.Prefix, isPrefix: false) : null;
-            await queue.SubscribeAsync(topic, filter, ct).ConfigureAwait(false);
+            await queue.SubscribeAsync(topic, SubscriptionPolicies.ForSubscriber(options), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

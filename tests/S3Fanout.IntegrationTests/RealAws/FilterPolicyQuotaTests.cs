@@ -107,19 +107,10 @@ public sealed class FilterPolicyQuotaTests(EmulatorFixture emulator, ITestOutput
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 44);
         proxy.Rules.Add(new FilterPolicyQuotaRule(perTopic: 0));
         using var fleet = new FleetKit(emulator);
-        var config = fleet.WriteConfig("full", $"s3://{bucket}/jobs/", extra: new() { ["FilterPolicy"] = true });
-        var data = new TestData(200_000, seed: 44);
 
-        await using var service = fleet.StartService(config, "--endpoint-url", proxy.Endpoint.ToString());
-        await FleetKit.WaitUntilReadyAsync(service);
-        Assert.False(service.HasExited, service.StderrTail());
-        await _kit.Scenario.PublishAsync(bucket, "other/b", new TestData(1000, seed: 45), "--endpoint-url", proxy.Endpoint.ToString());
-        await _kit.Scenario.PublishAsync(bucket, "jobs/a", data, "--endpoint-url", proxy.Endpoint.ToString());
-        var mirrored = Path.Combine(fleet.SinkDir("full"), "a");
-        await Poll.UntilAsync(() => File.Exists(mirrored), Bound, "the mirrored broadcast");
+        await using var service = await ChannelMirrorRun.MirrorsOnlyItsChannelAsync(_kit, fleet, proxy, bucket, "full", seed: 44, Bound,
+            new() { ["FilterPolicy"] = true });
 
-        Assert.Equal(data.Sha256, await FleetKit.Sha256Async(mirrored));
-        Assert.Equal(["a"], Directory.GetFiles(fleet.SinkDir("full")).Select(Path.GetFileName));
         Assert.True(proxy.Rules.Refusals("FilterPolicyLimitExceeded") >= 1, proxy.Rules.ToString());
         await FleetKit.StopAsync(service);
     }

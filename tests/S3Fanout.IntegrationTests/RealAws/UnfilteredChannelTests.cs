@@ -62,18 +62,9 @@ public sealed class UnfilteredChannelTests(EmulatorFixture emulator, ITestOutput
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 83);
         var quota = proxy.Rules.Add(new FilterPolicyQuotaRule(perTopic: 0));
         using var fleet = new FleetKit(emulator);
-        var config = fleet.WriteConfig("unfiltered", $"s3://{bucket}/jobs/");
-        var data = new TestData(200_000, seed: 83);
 
-        await using var service = fleet.StartService(config, "--endpoint-url", proxy.Endpoint.ToString());
-        await FleetKit.WaitUntilReadyAsync(service);
-        await _kit.Scenario.PublishAsync(bucket, "other/b", new TestData(1000, seed: 84), "--endpoint-url", proxy.Endpoint.ToString());
-        await _kit.Scenario.PublishAsync(bucket, "jobs/a", data, "--endpoint-url", proxy.Endpoint.ToString());
-        var mirrored = Path.Combine(fleet.SinkDir("unfiltered"), "a");
-        await Poll.UntilAsync(() => File.Exists(mirrored), Bound, "the mirrored broadcast");
+        await using var service = await ChannelMirrorRun.MirrorsOnlyItsChannelAsync(_kit, fleet, proxy, bucket, "unfiltered", seed: 83, Bound);
 
-        Assert.Equal(data.Sha256, await FleetKit.Sha256Async(mirrored));
-        Assert.Equal(["a"], Directory.GetFiles(fleet.SinkDir("unfiltered")).Select(Path.GetFileName));
         Assert.Equal(0, proxy.Rules.Refusals("FilterPolicyLimitExceeded"));
         Assert.Equal(0, quota.Total);
         Assert.DoesNotContain("SNS refused a filter policy", service.Stderr, StringComparison.Ordinal);

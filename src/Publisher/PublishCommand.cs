@@ -34,6 +34,8 @@ internal static class PublishCommand
             TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
         var heartbeat = CliOptions.Duration("--heartbeat-interval", "notify subscribers that the publisher is alive after this long without news",
             TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        var notifyWindow = CliOptions.Duration("--notify-window", "segment notices sealed within this window go out as one message (0: one per segment)",
+            NotificationBudget.DefaultNotifyWindow, TimeSpan.Zero, TimeSpan.FromSeconds(10));
         var notify = CliOptions.Notify("how subscribers are told about segments: sns, sqs (straight to subscriber queues) or none (they follow the manifest)",
             NotifyMode.Sns, NotifyMode.Sns, NotifyMode.Sqs, NotifyMode.None);
         var topic = new Option<string?>("--topic") { Description = "SNS topic name or ARN (default: s3fanout-<bucket>, created if missing)", HelpName = "NAME|ARN" };
@@ -54,7 +56,7 @@ internal static class PublishCommand
             "tail -F app.log | s3fanout-publish --flush-interval 200ms s3://bucket/logs/app   # a log tail",
             "echo hello | s3fanout-publish -n 2 -m 1 -t 3 to bucket/compat/hello             # s3pipe2's command line"));
         common.AddTo(root);
-        foreach (var option in new Option[] { segmentMiB, workers, tries, staging, bufferKb, progress, transferTimeout, flush, heartbeat, notify, topic, force, sse, kmsKey, assemble })
+        foreach (var option in new Option[] { segmentMiB, workers, tries, staging, bufferKb, progress, transferTimeout, flush, heartbeat, notifyWindow, notify, topic, force, sse, kmsKey, assemble })
         {
             root.Options.Add(option);
         }
@@ -73,6 +75,7 @@ internal static class PublishCommand
                 StagingPath = parse.GetValue(staging),
                 FlushInterval = parse.GetValue(flush),
                 HeartbeatInterval = parse.GetValue(heartbeat),
+                NotifyWindow = parse.GetValue(notifyWindow),
                 Notify = parse.GetValue(notify),
                 Topic = parse.GetValue(topic),
                 Force = parse.GetValue(force),

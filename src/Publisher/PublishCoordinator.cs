@@ -53,12 +53,16 @@ internal sealed class PublishCoordinator(
         var uploadRetry = new StepRetry(options.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
         var uploader = new SegmentUploader(sealedSegments.Reader, storedSegments.Writer, s3, slots, uploadRetry, options, Progress, time, loggers.CreateLogger<SegmentUploader>());
         var notifications = new NotificationDispatcher(sink, time, loggers.CreateLogger<NotificationDispatcher>());
-        using var announcer = new BroadcastAnnouncer(storedSegments.Reader, manifests, notifications, retry, options, time, loggers.CreateLogger<BroadcastAnnouncer>());
+        // Segment notices sealed within one --notify-window go out as one message (announcer → coalescer → dispatcher).
+        using var coalescer = new NotificationCoalescer(notifications, options.NotifyWindow, time);
+        using var announcer = new BroadcastAnnouncer(storedSegments.Reader, manifests, coalescer, retry, options, time, loggers.CreateLogger<BroadcastAnnouncer>());
 
         // Notifications go out beside the pipeline, never in its way; the end waits for them only NotificationDrain long.
         // Not linked to ct: after Ctrl-C the aborted notification still goes out, within the same drain deadline.
         using var stopNotifying = new CancellationTokenSource();
         var notifying = Task.Run(() => notifications.RunAsync(stopNotifying.Token), CancellationToken.None);
+        using var stopCoalescing = new CancellationTokenSource();
+        var coalescing = Task.Run(() => coalescer.RunAsync(stopCoalescing.Token), CancellationToken.None);
         try
         {
             await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);
@@ -70,9 +74,24 @@ internal sealed class PublishCoordinator(
         }
         finally
         {
+            await StopCoalescingAsync(coalescer, coalescing, stopCoalescing).ConfigureAwait(false);
             await notifications.DrainAsync(notifying, stopNotifying, NotificationDrain).ConfigureAwait(false);
         }
         return new PublishResult(segmenter.TotalBytes, segmenter.SegmentCount, segmenter.StreamSha256, time.GetElapsedTime(started));
+    }
+
+    /// <summary>Sends what the coalescer still holds (only a dispatcher's queue waits behind it) and stops its timer.</summary>
+    private static async Task StopCoalescingAsync(NotificationCoalescer coalescer, Task coalescing, CancellationTokenSource stop)
+    {
+        await coalescer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await coalescing.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private async Task RunPipelineAsync(StdinSegmenter segmenter, SegmentUploader uploader, BroadcastAnnouncer announcer, CancellationToken ct)

@@ -21,6 +21,8 @@ internal sealed record PublisherOptions : IAnnouncerOptions
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan ManifestInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>--notify-window: segment notices sealed within it go out as one message; zero sends one per segment.</summary>
+    public TimeSpan NotifyWindow { get; init; } = NotificationBudget.DefaultNotifyWindow;
     public NotifyMode Notify { get; init; } = NotifyMode.Sns;
     public string? Topic { get; init; }
     public bool Force { get; init; }

@@ -45,6 +45,12 @@ internal static class SubscribeCommand
         var notify = CliOptions.Notify("auto (as the manifest says, else sns), sns, sqs or none (follow the manifest only)",
             NotifyMode.Auto, NotifyMode.Auto, NotifyMode.Sns, NotifyMode.Sqs, NotifyMode.None);
         var topic = new Option<string?>("--topic") { Description = "SNS topic name or ARN (default: s3fanout-<bucket>)", HelpName = "NAME|ARN" };
+        var filterPolicy = new Option<bool>("--filter-policy")
+        {
+            Description = "subscribe with an SNS filter policy on the broadcast (small fleets sharing a busy topic; SNS allows 200 a topic)",
+        };
+        var receiveInterval = CliOptions.Duration("--receive-interval", "least time between two SQS receives while notifications flow",
+            NotificationBudget.DefaultReceiveInterval, TimeSpan.Zero, TimeSpan.FromSeconds(20));
         var resume = new Option<bool>("--resume") { Description = "with -o: continue FILE.partial from where an interrupted run stopped" };
 
         var root = new RootCommand(HelpText.Describe(
@@ -56,7 +62,7 @@ internal static class SubscribeCommand
             "s3fanout-subscribe -o app.log s3://bucket/logs/app                         # to a file, renamed when verified",
             "s3fanout-subscribe ls s3://bucket/nightly/                                 # what is stored"));
         common.AddTo(root);
-        foreach (var option in new Option[] { workers, tries, staging, progress, transferTimeout, segmentMiB, bufferKb, output, wait, stall, poll, notify, topic, resume })
+        foreach (var option in new Option[] { workers, tries, staging, progress, transferTimeout, segmentMiB, bufferKb, output, wait, stall, poll, notify, topic, filterPolicy, receiveInterval, resume })
         {
             root.Options.Add(option);
         }
@@ -79,6 +85,8 @@ internal static class SubscribeCommand
                 PollInterval = parse.GetValue(poll),
                 Notify = parse.GetValue(notify),
                 Topic = parse.GetValue(topic),
+                FilterPolicy = parse.GetValue(filterPolicy),
+                ReceiveInterval = parse.GetValue(receiveInterval),
                 Resume = parse.GetValue(resume),
                 Progress = parse.GetValue(progress),
                 RequestTimeout = parse.GetValue(common.RequestTimeout),
@@ -117,7 +125,10 @@ internal static class SubscribeCommand
         var subscription = await FollowNewsAsync(options, manifest, manifests, tracker, sources, services, ct).ConfigureAwait(false);
         try
         {
-            var follower = new BroadcastReader(aws.S3, tracker, manifests, options, () => subscription?.Listening == true, loggers, time);
+            var follower = new BroadcastReader(aws.S3, tracker, manifests, options, () => subscription?.Listening == true, loggers, time)
+            {
+                Joining = () => subscription is { Listening: false },
+            };
             await using (ProgressScope.StartIfWanted(options.Progress, follower.Progress, "received", showLag: true))
             {
                 return await WriteAsync(options, follower, tracker, sources, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);
@@ -174,6 +185,7 @@ internal static class SubscribeCommand
                     loggers.CreateLogger<NotificationReceiver>())
                 {
                     RequestTimeout = options.RequestTimeout,
+                    ReceiveInterval = options.ReceiveInterval,
                 };
                 sources.Add(receiver.RunAsync);
                 // The manifest is followed at once; notifications count once the queue is subscribed (with --notify sqs
@@ -220,7 +232,7 @@ internal static class SubscribeCommand
         var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
         try
         {
-            await queue.SubscribeAsync(topic, SubscriptionPolicies.FilterFor(options.Location.Prefix, isPrefix: false), ct).ConfigureAwait(false);
+            await queue.SubscribeAsync(topic, SubscriptionPolicies.ForSubscriber(options), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

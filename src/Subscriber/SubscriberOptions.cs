@@ -24,6 +24,10 @@ internal sealed record SubscriberOptions
     public TimeSpan FastPollInterval { get; init; } = TimeSpan.FromSeconds(1);
     public NotifyMode Notify { get; init; } = NotifyMode.Auto;
     public string? Topic { get; init; }
+    /// <summary>--filter-policy: subscribe with a filter policy on the broadcast (uses one of SNS's 200 a topic).</summary>
+    public bool FilterPolicy { get; init; }
+    /// <summary>--receive-interval: least time between two SQS receives while notifications flow.</summary>
+    public TimeSpan ReceiveInterval { get; init; } = NotificationBudget.DefaultReceiveInterval;
     /// <summary>With <see cref="OutputFile"/>: continue an interrupted FILE.partial.</summary>
     public bool Resume { get; init; }
     /// <summary>The limit of one attempt of a call without a streamed body (a manifest read, a listing).</summary>

@@ -22,6 +22,9 @@ internal sealed class StepRetry
     /// <summary>Per-attempt limit of a call without a large body, unless configured otherwise.</summary>
     public static readonly TimeSpan DefaultAttemptTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>As <c>tries</c>: no limit, until the caller's token is cancelled (a subscription that follows the reader's life).</summary>
+    public const int Unlimited = int.MaxValue;
+
     private readonly ResiliencePipeline _pipeline;
 
     /// <param name="attemptTimeout">Limit of one attempt; <see cref="Timeout.InfiniteTimeSpan"/> for none (streamed transfers).</param>
@@ -49,8 +52,16 @@ internal sealed class StepRetry
                 OnRetry = args =>
                 {
                     Telemetry.S3FanoutMetrics.Retries.Add(1);
-                    logger.LogInformation("Attempt {Attempt} of {Tries} failed, retrying in {Delay}: {Error}",
-                        args.AttemptNumber + 1, tries, args.RetryDelay, AwsErrors.Classify(args.Outcome.Exception!).Line);
+                    if (tries == Unlimited)
+                    {
+                        logger.LogInformation("Attempt {Attempt} failed, retrying in {Delay}: {Error}",
+                            args.AttemptNumber + 1, args.RetryDelay, AwsErrors.Classify(args.Outcome.Exception!).Line);
+                    }
+                    else
+                    {
+                        logger.LogInformation("Attempt {Attempt} of {Tries} failed, retrying in {Delay}: {Error}",
+                            args.AttemptNumber + 1, tries, args.RetryDelay, AwsErrors.Classify(args.Outcome.Exception!).Line);
+                    }
                     return ValueTask.CompletedTask;
                 },
             });

@@ -10,6 +10,7 @@ namespace S3Fanout.Shared.Protocol;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
 [JsonDerivedType(typeof(BroadcastBegan), "begin")]
 [JsonDerivedType(typeof(SegmentReady), "segment")]
+[JsonDerivedType(typeof(SegmentsReady), "segments")]
 [JsonDerivedType(typeof(Heartbeat), "heartbeat")]
 [JsonDerivedType(typeof(EndOfStream), "end")]
 [JsonDerivedType(typeof(BroadcastAborted), "aborted")]
@@ -37,6 +38,37 @@ internal sealed record SegmentReady : Notification
     [JsonPropertyName("crc64nvme")] public required string Checksum { get; init; }
 
     public SegmentInfo ToInfo() => new(Index, Offset, Size, Checksum);
+}
+
+/// <summary>
+/// Several segments sealed within one notify window, in one message (see <c>NotificationCoalescer</c>): each entry is
+/// what a <see cref="SegmentReady"/> would say, its key being <see cref="KeyLayout.SegmentKey"/> of the broadcast and index.
+/// At most <see cref="MaxSegments"/> entries, so the body stays under <see cref="NotificationCodec.MaxBodyBytes"/>.
+/// </summary>
+internal sealed record SegmentsReady : Notification
+{
+    /// <summary>
+    /// 80 entries of at most ~100 bytes each (index, offset and size of 19 digits at most, a 12-character checksum) are
+    /// about 8 KiB; with the longest broadcast name JSON-escaped (900 characters, 6 bytes each as \uXXXX) the body stays
+    /// under <see cref="NotificationCodec.MaxBodyBytes"/> (16 KiB), far under SNS's 256 KiB (262,144 bytes) per message
+    /// (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html, "Message").
+    /// </summary>
+    public const int MaxSegments = 80;
+
+    [JsonPropertyName("segments")] public required IReadOnlyList<SegmentEntry> Segments { get; init; }
+
+    public IEnumerable<SegmentInfo> ToInfos() => Segments.Select(s => new SegmentInfo(s.Index, s.Offset, s.Size, s.Checksum));
+}
+
+/// <summary>One segment of a <see cref="SegmentsReady"/>.</summary>
+internal sealed record SegmentEntry
+{
+    [JsonPropertyName("index")] public long Index { get; init; }
+    [JsonPropertyName("offset")] public long Offset { get; init; }
+    [JsonPropertyName("size")] public long Size { get; init; }
+    [JsonPropertyName("crc64nvme")] public required string Checksum { get; init; }
+
+    public static SegmentEntry From(SegmentReady s) => new() { Index = s.Index, Offset = s.Offset, Size = s.Size, Checksum = s.Checksum };
 }
 
 /// <summary>The publisher is alive but has nothing new; <see cref="StoredSegments"/> is the contiguous count stored so far.</summary>

@@ -24,6 +24,7 @@ internal static class NotificationCodec
     {
         BroadcastBegan => "begin",
         SegmentReady => "segment",
+        SegmentsReady => "segments",
         Heartbeat => "heartbeat",
         EndOfStream => "end",
         BroadcastAborted => "aborted",
@@ -69,6 +70,7 @@ internal static class NotificationCodec
             SegmentReady s when s.Offset < 0 || s.Size < 0 || s.Size > S3Limits.MaxObjectBytes => $"segment {s.Index} has an impossible offset or size",
             SegmentReady s when !SegmentChecksum.IsWellFormed(s.Checksum) => $"segment {s.Index} has a malformed checksum",
             SegmentReady s when s.Key != KeyLayout.SegmentKey(s.Broadcast, s.Index) => $"segment {s.Index} names key '{s.Key}' outside the layout",
+            SegmentsReady m => SegmentsProblem(m),
             EndOfStream e when e.Segments is < 0 or > KeyLayout.MaxIndex || e.Bytes < 0 => "end-of-stream has impossible counts",
             EndOfStream e when e.Sha256 is not { Length: 64 } || !e.Sha256.All(Uri.IsHexDigit) => "end-of-stream has a malformed sha256",
             BroadcastAborted a when string.IsNullOrWhiteSpace(a.Reason) => "abort notification gives no reason",
@@ -81,5 +83,30 @@ internal static class NotificationCodec
         }
         notification = parsed;
         return true;
+    }
+
+    /// <summary>Each entry of a coalesced message is checked as a single segment notification is; "" when all are sound.</summary>
+    private static string SegmentsProblem(SegmentsReady m)
+    {
+        if (m.Segments is not { Count: >= 1 and <= SegmentsReady.MaxSegments })
+        {
+            return $"segments notification names {m.Segments?.Count ?? 0} segments (1-{SegmentsReady.MaxSegments})";
+        }
+        foreach (var s in m.Segments)
+        {
+            var problem = s switch
+            {
+                null => "segments notification has an empty entry",
+                { Index: < 1 or > KeyLayout.MaxIndex } => $"segment index {s.Index} is out of range",
+                _ when s.Offset < 0 || s.Size < 0 || s.Size > S3Limits.MaxObjectBytes => $"segment {s.Index} has an impossible offset or size",
+                _ when !SegmentChecksum.IsWellFormed(s.Checksum) => $"segment {s.Index} has a malformed checksum",
+                _ => "",
+            };
+            if (problem.Length > 0)
+            {
+                return problem;
+            }
+        }
+        return "";
     }
 }

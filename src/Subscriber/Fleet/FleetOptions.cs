@@ -42,6 +42,12 @@ internal sealed class FleetOptions
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Subscribe with a filter policy on the channel prefixes (uses one of SNS's 200 a topic); default none.</summary>
+    public bool FilterPolicy { get; set; }
+
+    /// <summary>Least time between two SQS receives while notifications flow.</summary>
+    public TimeSpan ReceiveInterval { get; set; } = S3Fanout.Shared.Notifications.NotificationBudget.DefaultReceiveInterval;
+
     /// <summary>The limit of one attempt of a call without a streamed body (a manifest read, a listing).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

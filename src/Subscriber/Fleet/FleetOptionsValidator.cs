@@ -31,6 +31,10 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
         {
             errors.Add($"{s}:CatchUpFirstRerun and {s}:CatchUpInterval must be at least 1s, and {s}:CatchUpSecondRerun at least {s}:CatchUpFirstRerun");
         }
+        if (options.ReceiveInterval < TimeSpan.Zero || options.ReceiveInterval > TimeSpan.FromSeconds(20))
+        {
+            errors.Add($"{s}:ReceiveInterval must be 0s-20s, got {options.ReceiveInterval}");
+        }
         if (options.ReceiveFailingAfter < TimeSpan.FromSeconds(1))
         {
             errors.Add($"{s}:ReceiveFailingAfter must be at least 1s, got {options.ReceiveFailingAfter}");

@@ -109,7 +109,7 @@ internal sealed class MirrorCoordinator(
                 return false;
             case BroadcastBegan:
                 return true;
-            case SegmentReady or EndOfStream:
+            case SegmentReady or SegmentsReady or EndOfStream:
                 return record is null;
             default:
                 return false;

@@ -1,6 +1,7 @@
 using Amazon.SQS.Model;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Notifications;
@@ -9,12 +10,13 @@ using S3Fanout.Subscriber.Notifications;
 namespace S3Fanout.Subscriber.Fleet;
 
 /// <summary>
-/// The service instance's one SQS queue: subscribed to each channel bucket's topic with a prefix filter policy,
+/// The service instance's one SQS queue: subscribed to each channel bucket's topic (with a prefix filter policy only when
+/// <see cref="FleetOptions.FilterPolicy"/>),
 /// received in a loop and routed to the coordinator. The queue and its subscriptions are deleted on shutdown. A queue
 /// deleted under the running service (by <c>cleanup-queues</c>, or by hand) is replaced: its subscriptions are removed,
 /// and a new queue is created and subscribed the same way, after which the coordinator catches up.
 /// </summary>
-internal sealed class NotificationListener(FleetAws aws, MirrorCoordinator coordinator, FleetStatus status, ILoggerFactory loggers) : BackgroundService
+internal sealed class NotificationListener(FleetAws aws, MirrorCoordinator coordinator, FleetStatus status, IOptions<FleetOptions> options, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger<NotificationListener>();
 
@@ -29,6 +31,7 @@ internal sealed class NotificationListener(FleetAws aws, MirrorCoordinator coord
                 var receiver = new NotificationReceiver(aws.Connection.Sqs, queue.QueueUrl, Buckets.ToHashSet(), coordinator.OnNotification, loggers.CreateLogger<NotificationReceiver>())
                 {
                     RequestTimeout = aws.Connection.Settings.RequestTimeout,
+                    ReceiveInterval = options.Value.ReceiveInterval,
                     Outcome = error =>
                     {
                         if (error is null)
@@ -80,8 +83,9 @@ internal sealed class NotificationListener(FleetAws aws, MirrorCoordinator coord
             {
                 var inBucket = channels.Where(c => c.Address.Bucket == bucket).ToList();
                 var topic = inBucket.Select(c => c.Options.Topic).FirstOrDefault(t => t is not null) ?? ChannelNames.DefaultTopicName(bucket);
-                // An empty prefix takes the whole bucket, so no filter; otherwise only broadcasts under the prefixes.
-                var filter = inBucket.Any(c => c.Address.Prefix.Length == 0)
+                // No filter unless FilterPolicy: the coordinator keeps only its channels' broadcasts anyway. With it, an empty
+                // prefix takes the whole bucket, so still no filter; otherwise only broadcasts under the prefixes.
+                var filter = !options.Value.FilterPolicy || inBucket.Any(c => c.Address.Prefix.Length == 0)
                     ? null
                     : SubscriptionPolicies.FilterForPrefixes(inBucket.Select(c => c.Address.Prefix).Distinct(), []);
                 await queue.SubscribeAsync(topic, filter, ct).ConfigureAwait(false);

@@ -3,13 +3,17 @@ using Amazon.SQS;
 using Amazon.SQS.Model;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
 
 namespace S3Fanout.Subscriber.Notifications;
 
 /// <summary>
 /// Long-polls the subscriber's queue and hands each valid notification to <paramref name="deliver"/>.
-/// Messages are deleted as soon as they are read: a lost one costs only latency, since the manifest covers it.
+/// Messages are deleted as soon as they are read, all of one receive in one DeleteMessageBatch: a lost one costs only
+/// latency, since the manifest covers it. While messages flow, receives are at least <see cref="ReceiveInterval"/> apart
+/// (unless one came back full), so a subscriber makes at most 2 / <see cref="ReceiveInterval"/> SQS requests a second
+/// whatever the message rate (see <see cref="NotificationBudget"/>).
 /// Receive errors are logged and retried, and a message that cannot be handled is logged and dropped: neither ever
 /// ends the subscriber.
 /// </summary>
@@ -21,7 +25,7 @@ internal sealed class NotificationReceiver(
     ILogger<NotificationReceiver> logger,
     TimeProvider? time = null)
 {
-    private const int WaitSeconds = 20;
+    private const int WaitSeconds = NotificationBudget.SqsMaxWaitSeconds;
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -43,6 +47,12 @@ internal sealed class NotificationReceiver(
     /// </summary>
     public bool EndsWhenQueueIsGone { get; init; }
 
+    /// <summary>
+    /// Least time from the start of one receive to the next after a receive that brought messages but not a full 10; an
+    /// empty receive (a whole long poll) or a full one is followed at once.
+    /// </summary>
+    public TimeSpan ReceiveInterval { get; init; } = NotificationBudget.DefaultReceiveInterval;
+
     private long _aliveAt;
 
     public async Task RunAsync(CancellationToken ct)
@@ -52,6 +62,7 @@ internal sealed class NotificationReceiver(
         for (var failures = 0; ; )
         {
             await RefreshAliveTagAsync(ct).ConfigureAwait(false);
+            var receivedAt = _time.GetTimestamp();
             ReceiveMessageResponse response;
             try
             {
@@ -61,7 +72,7 @@ internal sealed class NotificationReceiver(
                 response = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest
                 {
                     QueueUrl = queueUrl,
-                    MaxNumberOfMessages = 10,
+                    MaxNumberOfMessages = NotificationBudget.SqsMaxMessagesPerReceive,
                     WaitTimeSeconds = WaitSeconds,
                     MessageAttributeNames = ["All"],
                 }, attempt.Token).ConfigureAwait(false);
@@ -89,6 +100,24 @@ internal sealed class NotificationReceiver(
             {
                 await DeleteAsync(messages, ct).ConfigureAwait(false);
             }
+            await PaceAsync(messages.Count, receivedAt, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// After a receive that brought some messages but not a full receive's worth, waits out the rest of
+    /// <see cref="ReceiveInterval"/>: the next receive then gathers what arrived meanwhile, up to 10 a call.
+    /// </summary>
+    private async Task PaceAsync(int received, long receivedAt, CancellationToken ct)
+    {
+        if (received is 0 or >= NotificationBudget.SqsMaxMessagesPerReceive)
+        {
+            return;
+        }
+        var left = ReceiveInterval - _time.GetElapsedTime(receivedAt);
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left, _time, ct).ConfigureAwait(false);
         }
     }
 

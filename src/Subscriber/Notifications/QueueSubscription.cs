@@ -9,8 +9,8 @@ using S3Fanout.Shared.Notifications;
 namespace S3Fanout.Subscriber.Notifications;
 
 /// <summary>
-/// This subscriber's own SQS queue, subscribed to one or more channel topics with raw delivery and a filter policy,
-/// and accepting messages only from those topics. Deleted with its subscriptions on dispose.
+/// This subscriber's own SQS queue, subscribed to one or more channel topics with raw delivery (and a filter policy only
+/// when asked: <c>--filter-policy</c>), and accepting messages only from those topics. Deleted with its subscriptions on dispose.
 /// Queues are tagged (see <see cref="Tags"/>) and keep messages for at most <see cref="RetentionSeconds"/>, so queues
 /// left behind by a killed subscriber are recognisable, bounded, and removable with <c>cleanup-queues</c>.
 /// </summary>
@@ -116,11 +116,13 @@ internal sealed class QueueSubscription : IAsyncDisposable
     }
 
     /// <summary>
-    /// Retries of a whole subscription beyond the SNS client's own attempts: enough for a throttled fleet to get through
-    /// (35–71 s of waiting over the 12 tries, besides the calls), with jitter so the subscribers that were throttled together spread out.
+    /// Retries of a whole subscription beyond the SNS client's own attempts, with no limit on their number: a fleet of
+    /// 10,000 started at once needs 10,000 / 100 = 100 s at SNS's Subscribe rate, and the last of them must not give up
+    /// before then. Equal jitter up to <see cref="NotificationBudget.SubscribeRetryCap"/> (30 s) spreads out subscribers
+    /// that were throttled together. It ends with the caller's token: the reader's end for a subscriber, shutdown for serve.
     /// </summary>
     private static StepRetry SubscribeRetry(ILogger logger) =>
-        new(tries: 12, logger, baseDelay: TimeSpan.FromSeconds(1), maxDelay: TimeSpan.FromSeconds(8), attemptTimeout: Timeout.InfiniteTimeSpan);
+        new(tries: StepRetry.Unlimited, logger, baseDelay: TimeSpan.FromSeconds(1), maxDelay: NotificationBudget.SubscribeRetryCap, attemptTimeout: Timeout.InfiniteTimeSpan);
 
     private static Dictionary<string, string> SubscriptionAttributes(string? filterPolicy)
     {

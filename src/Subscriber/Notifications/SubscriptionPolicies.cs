@@ -6,6 +6,15 @@ namespace S3Fanout.Subscriber.Notifications;
 /// <summary>The JSON policies of a subscriber: its subscriptions' filter policies, and its queue's policy (written and read back).</summary>
 internal static class SubscriptionPolicies
 {
+    /// <summary>
+    /// The filter policy a one-shot subscriber subscribes with: none unless <c>--filter-policy</c>. Without one a
+    /// subscription is one Subscribe call, takes none of SNS's 200 filter policies a topic (10,000 an account) and has no
+    /// filter to propagate (up to 15 minutes: https://docs.aws.amazon.com/sns/latest/dg/subscription-filter-policy-constraints.html);
+    /// the receiver's check of bucket and broadcast keeps only this subscriber's notifications.
+    /// </summary>
+    public static string? ForSubscriber(SubscriberOptions options) =>
+        options.FilterPolicy ? FilterFor(options.Location.Prefix, isPrefix: false) : null;
+
     /// <summary>Filter policy for one broadcast, or for every broadcast under any of the prefixes (the fleet service).</summary>
     public static string FilterFor(string broadcast, bool isPrefix) => FilterForPrefixes(isPrefix ? [broadcast] : [], isPrefix ? [] : [broadcast]);
 

@@ -33,6 +33,9 @@ internal sealed class BroadcastReader(
     /// <summary>Live counters for the progress display and metrics.</summary>
     public TransferProgress Progress { get; } = new("subscribe");
 
+    /// <summary>True while a subscription is still being made: the manifest is then polled with a growing, jittered interval.</summary>
+    public Func<bool>? Joining { get; init; }
+
     /// <summary>Follows the broadcast, live or finished, to its end, and completes the sink once the stream verified.</summary>
     public Task<ReadResult> RunAsync(ISegmentSink sink, IReadOnlyList<Func<CancellationToken, Task>> notificationSources, CancellationToken ct) =>
         ReadAsync(sink, storedSegments: null, notificationSources, ct);
@@ -65,7 +68,7 @@ internal sealed class BroadcastReader(
         var background = new List<Func<CancellationToken, Task>>(notificationSources);
         if (storedSegments is null)
         {
-            background.Add(new BroadcastWatcher(tracker, manifests, options, notificationsExpected, time, loggers.CreateLogger<BroadcastWatcher>()).RunAsync);
+            background.Add(new BroadcastWatcher(tracker, manifests, options, notificationsExpected, time, loggers.CreateLogger<BroadcastWatcher>(), Joining).RunAsync);
         }
 
         using var done = new CancellationTokenSource();

@@ -91,14 +91,14 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
             Exists = true;
             switch (notification)
             {
-                case SegmentReady s when s.Index > _writtenThrough:
-                    _known.TryAdd(s.Index, s.ToInfo());
-                    _announcedAt.TryAdd(s.Index, s.SentAt);
-                    MaxKnownIndex = Math.Max(MaxKnownIndex, s.Index);
-                    break;
                 case SegmentReady s:
-                    // A late duplicate of a segment already written: nothing to keep.
-                    MaxKnownIndex = Math.Max(MaxKnownIndex, s.Index);
+                    Announced(s.ToInfo(), s.SentAt);
+                    break;
+                case SegmentsReady m:
+                    foreach (var info in m.ToInfos())
+                    {
+                        Announced(info, m.SentAt);
+                    }
                     break;
                 case Heartbeat h:
                     MaxKnownIndex = Math.Max(MaxKnownIndex, h.StoredSegments);
@@ -115,6 +115,18 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
         }
         logger.LogDebug("Notification {Type} for {Broadcast}", NotificationCodec.TypeName(notification), Location);
         NoteNews();
+    }
+
+    /// <summary>Under the gate: a segment-ready notice, alone or in a coalesced message.</summary>
+    private void Announced(SegmentInfo info, DateTimeOffset sentAt)
+    {
+        if (info.Index > _writtenThrough)
+        {
+            _known.TryAdd(info.Index, info);
+            _announcedAt.TryAdd(info.Index, sentAt);
+        }
+        // Otherwise a late duplicate of a segment already written: nothing to keep.
+        MaxKnownIndex = Math.Max(MaxKnownIndex, info.Index);
     }
 
     public void ApplyManifest(Manifest manifest)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Notifications;
 
 namespace S3Fanout.Subscriber.Tracking;
 
@@ -16,7 +17,8 @@ internal sealed class BroadcastWatcher(
     SubscriberOptions options,
     Func<bool> notificationsExpected,
     TimeProvider time,
-    ILogger<BroadcastWatcher> logger)
+    ILogger<BroadcastWatcher> logger,
+    Func<bool>? joining = null)
 {
     /// <summary>How often the clocks are checked; internal so tests can step a fake clock by exactly one tick.</summary>
     internal static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
@@ -25,16 +27,27 @@ internal sealed class BroadcastWatcher(
     {
         var started = time.GetTimestamp();
         var lastPoll = time.GetTimestamp();
+        var joiningPolls = 0;
+        var joiningInterval = options.FastPollInterval;
         while (true)
         {
             await Task.Delay(Tick, time, ct).ConfigureAwait(false);
-            var interval = !tracker.Exists || !notificationsExpected() || tracker.IsLegacy || tracker.Notify == "none"
+            var isJoining = joining?.Invoke() == true;
+            var interval = isJoining ? joiningInterval
+                : !tracker.Exists || !notificationsExpected() || tracker.IsLegacy || tracker.Notify == "none"
                 ? options.FastPollInterval
                 : options.PollInterval;
             if (time.GetElapsedTime(lastPoll) >= interval && tracker.SinceLastNews >= interval)
             {
                 lastPoll = time.GetTimestamp();
                 await PollAsync(ct).ConfigureAwait(false);
+                if (isJoining)
+                {
+                    // Not subscribed yet (a fleet joining at SNS's 100 Subscribe/s): each poll waits longer, with equal
+                    // jitter up to NotificationBudget.JoiningPollCap, so thousands of joining subscribers stay well under
+                    // S3's ~5,500 GET/s on the one manifest key.
+                    joiningInterval = Backoff.EqualJitterDelay(++joiningPolls, null, options.FastPollInterval, NotificationBudget.JoiningPollCap);
+                }
             }
             if (tracker.AbortReason is { } reason)
             {

@@ -9,8 +9,8 @@ using Xunit.Abstractions;
 namespace S3Fanout.IntegrationTests.RealAws;
 
 /// <summary>
-/// Any broadcast name gives a queue SQS accepts (<see cref="SqsTagValuesRule"/>) and a filter policy that SNS matches
-/// (<see cref="SnsFilterEscapingRule"/>). The subscriber starts first and polls the manifest only every 30 s, so it
+/// Any broadcast name gives a queue SQS accepts (<see cref="SqsTagValuesRule"/>) and, with <c>--filter-policy</c>, a
+/// filter policy that SNS matches (<see cref="SnsFilterEscapingRule"/>). The subscriber starts first and polls the manifest only every 30 s, so it
 /// finishes in time only by following notifications, and the proxy counts the ones it received.
 /// </summary>
 [Collection("emulator")]
@@ -44,7 +44,8 @@ public sealed class BroadcastNameTests(EmulatorFixture emulator, ITestOutputHelp
         proxy.Rules.Add(new SnsFilterEscapingRule());
         var received = proxy.Rules.Add(new DeliveryCounter());
 
-        await using var subscriber = await NotifiedRun.StartSubscribedAsync(_kit, proxy, url, Bound);
+        // --filter-policy: the name must also give a filter policy SNS matches.
+        await using var subscriber = await NotifiedRun.StartSubscribedAsync(_kit, proxy, url, Bound, "--filter-policy");
         await using var publisher = NotifiedRun.StartPublisher(_kit, proxy, url, data);
         var publisherCode = await publisher.WaitForExitAsync(Bound);
         var subscriberCode = await subscriber.WaitForExitAsync(Bound);

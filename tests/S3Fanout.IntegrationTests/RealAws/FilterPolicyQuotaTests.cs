@@ -11,8 +11,9 @@ using Xunit.Abstractions;
 namespace S3Fanout.IntegrationTests.RealAws;
 
 /// <summary>
-/// SNS's quota of filter policies (<see cref="FilterPolicyQuotaRule"/>, set low here): <c>cleanup-queues</c> gives back
-/// the slots of killed subscribers, and past the quota a subscriber or the service still gets its notifications.
+/// SNS's quota of filter policies (<see cref="FilterPolicyQuotaRule"/>, set low here), for subscribers and services that
+/// ask for a filter policy (<c>--filter-policy</c>, <c>FilterPolicy</c>): <c>cleanup-queues</c> gives back the slots of
+/// killed subscribers, and past the quota a subscriber or the service still gets its notifications.
 /// Subscribers poll the manifest only every 30 s, so they finish in time only by following notifications.
 /// </summary>
 [Collection("emulator")]
@@ -34,7 +35,7 @@ public sealed class FilterPolicyQuotaTests(EmulatorFixture emulator, ITestOutput
         {
             foreach (var name in new[] { "one", "two" })
             {
-                killed.Add(_kit.Scenario.StartSubscriber(ReliabilityKit.Via(proxy, "--wait", "120s", $"s3://{bucket}/{name}")));
+                killed.Add(_kit.Scenario.StartSubscriber(ReliabilityKit.Via(proxy, "--filter-policy", "--wait", "120s", $"s3://{bucket}/{name}")));
             }
             await Poll.UntilAsync(() => quota.Total == 2, Bound, "two filtered subscriptions");
             foreach (var subscriber in killed)
@@ -67,7 +68,7 @@ public sealed class FilterPolicyQuotaTests(EmulatorFixture emulator, ITestOutput
 
         var url3 = $"s3://{bucket}/three";
         var data = new TestData(200_000, seed: 41);
-        await using var third = await NotifiedRun.StartSubscribedAsync(_kit, proxy, url3, Bound);
+        await using var third = await NotifiedRun.StartSubscribedAsync(_kit, proxy, url3, Bound, "--filter-policy");
         await using var publisher = NotifiedRun.StartPublisher(_kit, proxy, url3, data);
         await publisher.EnsureExitCodeAsync(Bound);
         Assert.True(await third.WaitForExitAsync(Bound) == 0, third.StderrTail());
@@ -86,7 +87,7 @@ public sealed class FilterPolicyQuotaTests(EmulatorFixture emulator, ITestOutput
         var wanted = new TestData(200_000, seed: 42);
         var other = new TestData(150_000, seed: 43);
 
-        await using var subscriber = await NotifiedRun.StartSubscribedAsync(_kit, proxy, $"s3://{bucket}/wanted", Bound);
+        await using var subscriber = await NotifiedRun.StartSubscribedAsync(_kit, proxy, $"s3://{bucket}/wanted", Bound, "--filter-policy");
         await using var noise = NotifiedRun.StartPublisher(_kit, proxy, $"s3://{bucket}/wanted-not", other);
         await using var publisher = NotifiedRun.StartPublisher(_kit, proxy, $"s3://{bucket}/wanted", wanted);
         await noise.EnsureExitCodeAsync(Bound);
@@ -106,19 +107,10 @@ public sealed class FilterPolicyQuotaTests(EmulatorFixture emulator, ITestOutput
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 44);
         proxy.Rules.Add(new FilterPolicyQuotaRule(perTopic: 0));
         using var fleet = new FleetKit(emulator);
-        var config = fleet.WriteConfig("full", $"s3://{bucket}/jobs/");
-        var data = new TestData(200_000, seed: 44);
 
-        await using var service = fleet.StartService(config, "--endpoint-url", proxy.Endpoint.ToString());
-        await FleetKit.WaitUntilReadyAsync(service);
-        Assert.False(service.HasExited, service.StderrTail());
-        await _kit.Scenario.PublishAsync(bucket, "other/b", new TestData(1000, seed: 45), "--endpoint-url", proxy.Endpoint.ToString());
-        await _kit.Scenario.PublishAsync(bucket, "jobs/a", data, "--endpoint-url", proxy.Endpoint.ToString());
-        var mirrored = Path.Combine(fleet.SinkDir("full"), "a");
-        await Poll.UntilAsync(() => File.Exists(mirrored), Bound, "the mirrored broadcast");
+        await using var service = await ChannelMirrorRun.MirrorsOnlyItsChannelAsync(_kit, fleet, proxy, bucket, "full", seed: 44, Bound,
+            new() { ["FilterPolicy"] = true });
 
-        Assert.Equal(data.Sha256, await FleetKit.Sha256Async(mirrored));
-        Assert.Equal(["a"], Directory.GetFiles(fleet.SinkDir("full")).Select(Path.GetFileName));
         Assert.True(proxy.Rules.Refusals("FilterPolicyLimitExceeded") >= 1, proxy.Rules.ToString());
         await FleetKit.StopAsync(service);
     }

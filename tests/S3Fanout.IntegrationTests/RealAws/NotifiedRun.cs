@@ -11,9 +11,9 @@ namespace S3Fanout.IntegrationTests.RealAws;
 internal static class NotifiedRun
 {
     /// <summary>Starts the subscriber (with -v, whose log says when it subscribed) and waits until it has subscribed.</summary>
-    public static async Task<RunningProcess> StartSubscribedAsync(ReliabilityKit kit, FaultProxy proxy, string url, TimeSpan bound)
+    public static async Task<RunningProcess> StartSubscribedAsync(ReliabilityKit kit, FaultProxy proxy, string url, TimeSpan bound, params string[] more)
     {
-        var subscriber = kit.Scenario.StartSubscriber(ReliabilityKit.Via(proxy, "-v", "--wait", "60s", "--poll-interval", "30s", url));
+        var subscriber = kit.Scenario.StartSubscriber(ReliabilityKit.Via(proxy, ["-v", "--wait", "60s", "--poll-interval", "30s", .. more, url]));
         await Poll.UntilAsync(() => subscriber.Stderr.Contains(" subscribed to ", StringComparison.Ordinal) || subscriber.HasExited, bound, "the subscription");
         return subscriber;
     }

@@ -53,9 +53,9 @@ public sealed class BroadcastWatcherTests : IDisposable
         }));
 
     /// <summary>Starts the watcher and returns once it is parked on its first tick.</summary>
-    private async Task<Task> StartAsync(SubscriberOptions options, bool notificationsExpected = true)
+    private async Task<Task> StartAsync(SubscriberOptions options, bool notificationsExpected = true, Func<bool>? joining = null)
     {
-        var watcher = new BroadcastWatcher(_tracker, Stores.Manifests(_s3), options, () => notificationsExpected, _time, _log);
+        var watcher = new BroadcastWatcher(_tracker, Stores.Manifests(_s3), options, () => notificationsExpected, _time, _log, joining);
         var run = watcher.RunAsync(_stop.Token);
         await _time.NextTimerAsync(run);
         return run;
@@ -198,6 +198,25 @@ public sealed class BroadcastWatcherTests : IDisposable
 
         Assert.Equal(6, _s3.Gets.Count);
         Assert.All(GapsBetweenManifestReads(), gap => Assert.Equal(TimeSpan.FromSeconds(1), gap));
+    }
+
+    [Fact]
+    public async Task WhileTheSubscriptionIsJoining_ManifestReadsBackOffToFiveToTenSeconds_ThenAreFastAgainOnceJoined()
+    {
+        var joining = true;
+        var run = await StartAsync(Options(), notificationsExpected: false, joining: () => joining);
+
+        await RunForAsync(run, TimeSpan.FromMinutes(2));
+        var gaps = GapsBetweenManifestReads();
+        var whileJoining = _s3.Gets.Count;
+
+        // 1 s, then growing with equal jitter to 5-10 s (NotificationBudget.JoiningPollCap): 10,000 joining subscribers
+        // stay under S3's ~5,500 GET/s on the one manifest key. Every second would be 120 reads.
+        Assert.InRange(whileJoining, 10, 120 / 4);
+        Assert.All(gaps.Skip(6), gap => Assert.InRange(gap, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10) + BroadcastWatcher.Tick));
+        joining = false;
+        await RunForAsync(run, TimeSpan.FromSeconds(10));
+        Assert.InRange(_s3.Gets.Count - whileJoining, 9, 11); // joined: the broadcast not begun yet is read every second again
     }
 
     [Fact]

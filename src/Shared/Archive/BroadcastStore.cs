@@ -47,9 +47,9 @@ internal sealed class BroadcastStore
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, 1000);
         _s3 = s3;
         _time = time ?? TimeProvider.System;
-        _calls = new StepRetry(tries, logger, attemptTimeout: requestTimeout, time: _time);
+        _calls = new StepRetry(tries, logger, attemptTimeout: requestTimeout, time: _time, slowDowns: SlowDownGovernor.Shared);
         // A listing may rightly take many pages: each page is bounded instead (see ScanAsync).
-        _listings = new StepRetry(tries, logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: _time);
+        _listings = new StepRetry(tries, logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: _time, slowDowns: SlowDownGovernor.Shared);
         _requestTimeout = requestTimeout;
         _logger = logger;
         _pageSize = pageSize;

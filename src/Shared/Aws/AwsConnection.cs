@@ -14,7 +14,13 @@ internal sealed class AwsConnection : IDisposable
         Settings = settings;
         Credentials = credentials;
         Region = region;
-        S3 = new AmazonS3Client(credentials, Configure(new AmazonS3Config { ForcePathStyle = settings.EndpointUrl is not null }));
+        // S3 throttles per prefix (503 SlowDown), and one process reads or writes one broadcast's prefixes: the case the
+        // SDK's adaptive retry mode, client-side rate limiting, is meant for ("The client accesses only a single
+        // resource", https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). What its few attempts
+        // leave over goes to StepRetry's SlowDownGovernor, which never counts it against -t.
+        var s3 = Configure(new AmazonS3Config { ForcePathStyle = settings.EndpointUrl is not null });
+        s3.RetryMode = RequestRetryMode.Adaptive;
+        S3 = new AmazonS3Client(credentials, s3);
         Sqs = new AmazonSQSClient(credentials, Configure(new AmazonSQSConfig()));
     }
 

@@ -54,8 +54,10 @@ internal sealed class BroadcastReader(
         using var buffers = new SegmentBufferFactory(options.StagingPath, "subscribe");
         var jobs = Channel.CreateBounded<long>(new BoundedChannelOptions(options.Workers) { SingleWriter = true });
         // Each attempt is bounded by the fetcher's no-progress watchdog rather than a fixed time: a large segment may
-        // rightly take minutes.
-        var retry = new StepRetry(options.Tries, loggers.CreateLogger<SegmentFetcher>(), attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
+        // rightly take minutes. A 503 SlowDown is no failure and does not use up -t: the process's governor spaces the
+        // tries, for as long as the stall timeout allows with no success at all.
+        var retry = new StepRetry(options.Tries, loggers.CreateLogger<SegmentFetcher>(), attemptTimeout: Timeout.InfiniteTimeSpan, time: time,
+            slowDowns: SlowDownGovernor.Shared, slowDownLimit: options.StallTimeout);
         var planner = new FetchPlanner(tracker, window, jobs.Writer, loggers.CreateLogger<FetchPlanner>()) { StoredSegments = storedSegments };
         var fetcher = new SegmentFetcher(jobs.Reader, window, tracker, s3, buffers, retry, options, policy, time, loggers.CreateLogger<SegmentFetcher>())
         {

@@ -46,6 +46,7 @@ internal static class SubscribeCommand
             NotifyMode.Auto, NotifyMode.Auto, NotifyMode.Sns, NotifyMode.Sqs, NotifyMode.None);
         var topic = new Option<string?>("--topic") { Description = "SNS topic name or ARN (default: s3fanout-<bucket>)", HelpName = "NAME|ARN" };
         var resume = new Option<bool>("--resume") { Description = "with -o: continue FILE.partial from where an interrupted run stopped" };
+        var identity = CliOptions.Identity();
 
         var root = new RootCommand(HelpText.Describe(
             "Receive a broadcast from S3, in order and verified, while it is still being published (or long after).\n"
@@ -56,7 +57,7 @@ internal static class SubscribeCommand
             "s3fanout-subscribe -o app.log s3://bucket/logs/app                         # to a file, renamed when verified",
             "s3fanout-subscribe ls s3://bucket/nightly/                                 # what is stored"));
         common.AddTo(root);
-        foreach (var option in new Option[] { workers, tries, staging, progress, transferTimeout, segmentMiB, bufferKb, output, wait, stall, poll, notify, topic, resume })
+        foreach (var option in new Option[] { workers, tries, staging, progress, transferTimeout, segmentMiB, bufferKb, output, wait, stall, poll, notify, topic, resume, identity })
         {
             root.Options.Add(option);
         }
@@ -81,6 +82,7 @@ internal static class SubscribeCommand
                 Topic = parse.GetValue(topic),
                 Resume = parse.GetValue(resume),
                 Progress = parse.GetValue(progress),
+                Identity = parse.GetValue(identity) ?? ReplicaChoice.DefaultIdentity,
                 RequestTimeout = parse.GetValue(common.RequestTimeout),
                 TransferIdleTimeout = parse.GetValue(transferTimeout),
             };

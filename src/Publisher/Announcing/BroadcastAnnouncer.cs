@@ -46,6 +46,7 @@ internal sealed class BroadcastAnnouncer(
             Notify = options.Notify.ToString().ToLowerInvariant(),
             TopicArn = topicArn,
             UpdatedAt = now,
+            Replicas = options.Replicas,
         };
         await WriteManifestAsync(ct).ConfigureAwait(false);
         _lastManifestAt = time.GetTimestamp();

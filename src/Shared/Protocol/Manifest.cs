@@ -40,6 +40,9 @@ internal sealed record Manifest
     /// <summary>The byte count of those <see cref="StoredSegments"/>; null when the manifest has no such key.</summary>
     public long? StoredBytes { get; init; }
 
+    /// <summary>Read replicas of every segment besides the primary (<see cref="KeyLayout.ReplicaPrefix"/>); 0 when the manifest has none.</summary>
+    public int Replicas { get; init; }
+
     public bool IsLegacy => FormatVersion == 0;
 
     /// <summary>Segments 1..this many are all stored: S3Fanout's own key, else s3pipe2's num_segments.</summary>

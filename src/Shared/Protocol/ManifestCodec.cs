@@ -41,6 +41,9 @@ internal static class ManifestCodec
         Put("abort_reason", m.AbortReason is null ? null : OneLine(m.AbortReason));
         Put("stored_segments", m.StoredSegments is { } segments ? Invariant(segments) : null);
         Put("stored_bytes", m.StoredBytes is { } bytes ? Invariant(bytes) : null);
+        // Like the other S3Fanout keys, one s3pipe2 readers never look up (and this parser, too, skips keys it does not know),
+        // written only when there are replicas, so a broadcast without them keeps its manifest as before.
+        Put("replicas", m.Replicas > 0 ? Invariant(m.Replicas) : null);
         return sb.ToString();
     }
 
@@ -97,6 +100,7 @@ internal static class ManifestCodec
             AbortReason = Optional(values, "abort_reason"),
             StoredSegments = storedSegments,
             StoredBytes = storedBytes,
+            Replicas = (int)Long(values, "replicas", required: false, min: 0, max: KeyLayout.MaxReplicas),
         };
     }
 

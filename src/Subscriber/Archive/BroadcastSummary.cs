@@ -20,6 +20,8 @@ internal record BroadcastSummary
     public DateTimeOffset? Updated { get; init; }
     public string? StreamSha256 { get; init; }
     public string? AbortReason { get; init; }
+    /// <summary>Read replicas of each segment besides the primary (<c>--replicas</c>); 0 for none, and for s3pipe2's.</summary>
+    public int Replicas { get; init; }
     /// <summary>Why the manifest could not be read (state "malformed").</summary>
     public string? Error { get; init; }
 
@@ -44,6 +46,7 @@ internal record BroadcastSummary
         Updated = m.UpdatedAt,
         StreamSha256 = m.StreamSha256,
         AbortReason = m.AbortReason,
+        Replicas = m.Replicas,
     };
 
     public static BroadcastSummary Malformed(BroadcastLocation location, string error) => new()

@@ -45,6 +45,9 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
     /// <summary>True for an s3pipe2 archive: no checksums, no notifications.</summary>
     public bool IsLegacy { get; private set; }
 
+    /// <summary>Read replicas of each segment besides the primary, as the manifest says (0 for none).</summary>
+    public int Replicas { get; private set; }
+
     public string? Notify { get; private set; }
 
     public DateTimeOffset? LastManifestUpdate { get; private set; }
@@ -124,6 +127,7 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
         {
             Exists = true;
             IsLegacy = manifest.IsLegacy;
+            Replicas = manifest.Replicas;
             UploadBegan ??= manifest.UploadBegan;
             Notify = manifest.Notify;
             _storedThrough = Math.Max(_storedThrough, manifest.Segments);

@@ -39,6 +39,12 @@ internal sealed class SegmentFetcher(
 {
     private static readonly TimeSpan MaxNotFoundDelay = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Reads the manifest once if none was applied yet, so that the replica count is known before the first fetch (the
+    /// publisher writes the manifest before it announces anything). Null: nothing to do.
+    /// </summary>
+    public Func<CancellationToken, Task>? KnowManifestAsync { get; init; }
+
     /// <summary>When true, a segment that is not stored is reported missing at once instead of awaited (verify).</summary>
     public bool StoredOnly { get; init; }
 
@@ -136,6 +142,10 @@ internal sealed class SegmentFetcher(
     /// </summary>
     private async ValueTask<FetchedSegment> FetchPreferringReplicaAsync(long index, string primary, CancellationToken ct)
     {
+        if (!tracker.ManifestSeen && KnowManifestAsync is { } know)
+        {
+            await know(ct).ConfigureAwait(false);
+        }
         var replica = ReplicaChoice.For(options.Identity, tracker.Replicas);
         if (replica > 0)
         {

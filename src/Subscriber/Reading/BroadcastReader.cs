@@ -30,12 +30,39 @@ internal sealed class BroadcastReader(
     TimeProvider time,
     FailurePolicy policy = FailurePolicy.AbortOnFirstBadSegment)
 {
+    private readonly Lock _gate = new();
+    private Task? _manifestRead;
+
     /// <summary>Live counters for the progress display and metrics.</summary>
     public TransferProgress Progress { get; } = new("subscribe");
 
     /// <summary>Follows the broadcast, live or finished, to its end, and completes the sink once the stream verified.</summary>
     public Task<ReadResult> RunAsync(ISegmentSink sink, IReadOnlyList<Func<CancellationToken, Task>> notificationSources, CancellationToken ct) =>
         ReadAsync(sink, storedSegments: null, notificationSources, ct);
+
+    /// <summary>The manifest, read once by the first fetch that needs it; a failure to read it only means reading primaries.</summary>
+    private Task KnowManifestAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return _manifestRead ??= ReadManifestOnceAsync(ct);
+        }
+    }
+
+    private async Task ReadManifestOnceAsync(CancellationToken ct)
+    {
+        try
+        {
+            if (await manifests.TryReadAsync(ct).ConfigureAwait(false) is { } manifest)
+            {
+                tracker.ApplyManifest(manifest);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            loggers.CreateLogger<BroadcastReader>().LogDebug("The manifest could not be read before the first fetch, so primaries are read: {Error}", AwsErrors.Classify(e).Line);
+        }
+    }
 
     /// <summary>Reads segments 1..<paramref name="segments"/> as they are stored now, awaiting none (verify).</summary>
     public Task<ReadResult> ReadStoredAsync(long segments, ISegmentSink sink, CancellationToken ct) =>
@@ -62,6 +89,7 @@ internal sealed class BroadcastReader(
         var fetcher = new SegmentFetcher(jobs.Reader, window, tracker, s3, buffers, retry, options, policy, time, loggers.CreateLogger<SegmentFetcher>())
         {
             StoredOnly = storedSegments is not null,
+            KnowManifestAsync = KnowManifestAsync,
         };
         var writer = new OrderedWriter(window, tracker, sink.Stream, policy, loggers.CreateLogger<OrderedWriter>(), resume, sink.Checkpoint, Progress);
         var background = new List<Func<CancellationToken, Task>>(notificationSources);

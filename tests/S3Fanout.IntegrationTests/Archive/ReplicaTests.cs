@@ -38,14 +38,7 @@ public sealed partial class ReplicaTests(EmulatorFixture emulator, ITestOutputHe
         Assert.Equal(3, ScenarioKit.Long(await _kit.ReadManifestAsync(bucket, "stream"), "replicas"));
 
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1);
-        var gets = new ConcurrentDictionary<int, int>();
-        proxy.RequestSeen += r =>
-        {
-            if (r.Service == AwsService.S3 && r.Method == "GET" && CopyOf(r.Key) is { } copy)
-            {
-                gets.AddOrUpdate(copy, 1, (_, n) => n + 1);
-            }
-        };
+        var gets = CountSegmentGets(proxy);
         // One identity for each of the four copies (the primary and three replicas).
         var identities = Enumerable.Range(0, 4).Select(copy => Enumerable.Range(1, 1000).Select(i => $"mirror-{i}").First(id => ReplicaChoice.For(id, 3) == copy)).ToList();
         var subscribers = identities.Select(id => _kit.StartSubscriber(ReliabilityKit.Via(proxy, "--identity", id, $"s3://{bucket}/stream"))).ToList();
@@ -84,14 +77,7 @@ public sealed partial class ReplicaTests(EmulatorFixture emulator, ITestOutputHe
         var data = new TestData(3L * MiB, seed: 132);
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1);
         proxy.Rules.Add(new DeleteBeforeRead(".replica-1/"));
-        var gets = new ConcurrentDictionary<int, int>();
-        proxy.RequestSeen += r =>
-        {
-            if (r.Service == AwsService.S3 && r.Method == "GET" && CopyOf(r.Key) is { } copy)
-            {
-                gets.AddOrUpdate(copy, 1, (_, n) => n + 1);
-            }
-        };
+        var gets = CountSegmentGets(proxy);
         var identity = Enumerable.Range(1, 1000).Select(i => $"mirror-{i}").First(id => ReplicaChoice.For(id, 2) == 1);
         var kit = new ReliabilityKit(emulator);
 
@@ -137,6 +123,20 @@ public sealed partial class ReplicaTests(EmulatorFixture emulator, ITestOutputHe
             Assert.Contains("deleted", rmText, StringComparison.Ordinal);
         }
         Assert.Empty(await _kit.ListAsync(bucket, ""));
+    }
+
+    /// <summary>Segment GETs through <paramref name="proxy"/> by copy: 0 the primary, k replica k.</summary>
+    private static ConcurrentDictionary<int, int> CountSegmentGets(FaultProxy proxy)
+    {
+        var gets = new ConcurrentDictionary<int, int>();
+        proxy.RequestSeen += r =>
+        {
+            if (r.Service == AwsService.S3 && r.Method == "GET" && CopyOf(r.Key) is { } copy)
+            {
+                gets.AddOrUpdate(copy, 1, (_, n) => n + 1);
+            }
+        };
+        return gets;
     }
 
     /// <summary>0 for a primary segment key of any broadcast, k for replica k, null for anything else.</summary>

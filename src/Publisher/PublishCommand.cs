@@ -48,6 +48,7 @@ internal static class PublishCommand
         var sse = new Option<string?>("--sse") { Description = "server-side encryption: AES256 or aws:kms" };
         sse.AcceptOnlyFromAmong("AES256", "aws:kms");
         var kmsKey = new Option<string?>("--sse-kms-key-id") { Description = "KMS key for --sse aws:kms", HelpName = "KEY" };
+        var replicas = CliOptions.Replicas();
 
         var root = new RootCommand(HelpText.Describe(
             "Pipe stdin through S3 to any number of subscribers, and keep it there as an archive.",
@@ -56,7 +57,7 @@ internal static class PublishCommand
             "tail -F app.log | s3fanout-publish --flush-interval 200ms s3://bucket/logs/app   # a log tail",
             "echo hello | s3fanout-publish -n 2 -m 1 -t 3 to bucket/compat/hello             # s3pipe2's command line"));
         common.AddTo(root);
-        foreach (var option in new Option[] { segmentMiB, workers, tries, staging, bufferKb, progress, transferTimeout, flush, heartbeat, notifyWindow, notify, topic, force, sse, kmsKey, assemble })
+        foreach (var option in new Option[] { segmentMiB, workers, tries, staging, bufferKb, progress, transferTimeout, flush, heartbeat, notifyWindow, notify, topic, force, sse, kmsKey, assemble, replicas })
         {
             root.Options.Add(option);
         }
@@ -81,6 +82,7 @@ internal static class PublishCommand
                 Force = parse.GetValue(force),
                 AssembleTo = parse.GetValue(assemble) is { } to ? BroadcastLocation.Parse(S3pipe2Compat.NormalizeUrl(to)) : null,
                 Sse = SseSettings.Parse(parse.GetValue(sse), parse.GetValue(kmsKey)),
+                Replicas = parse.GetValue(replicas),
                 RequestTimeout = settings.RequestTimeout,
                 TransferIdleTimeout = parse.GetValue(transferTimeout),
                 UnsignedPayload = settings.EndpointUrl is null || settings.EndpointUrl.Scheme == Uri.UriSchemeHttps,

@@ -41,7 +41,7 @@ internal sealed class PublishCoordinator(
     public async Task<PublishResult> RunAsync(Stream input, CancellationToken ct)
     {
         var started = time.GetTimestamp();
-        var retry = new StepRetry(options.Tries, _logger, attemptTimeout: options.RequestTimeout, time: time);
+        var retry = new StepRetry(options.Tries, _logger, attemptTimeout: options.RequestTimeout, time: time, slowDowns: SlowDownGovernor.Shared);
 
         var manifests = new ManifestStore(_store, options.Location, options.Put);
         using var slots = new SegmentSlots(options.Workers + 1);
@@ -50,7 +50,7 @@ internal sealed class PublishCoordinator(
         var storedSegments = Channel.CreateBounded<SegmentInfo>(new BoundedChannelOptions(options.Workers + 1) { SingleReader = true });
         var segmenter = new StdinSegmenter(input, buffers, slots, options, sealedSegments.Writer, time, loggers.CreateLogger<StdinSegmenter>());
         // A segment PUT is bounded by the uploader's no-progress watchdog, not a fixed time: a large one may rightly take minutes.
-        var uploadRetry = new StepRetry(options.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
+        var uploadRetry = new StepRetry(options.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time, slowDowns: SlowDownGovernor.Shared);
         var uploader = new SegmentUploader(sealedSegments.Reader, storedSegments.Writer, s3, slots, uploadRetry, options, Progress, time, loggers.CreateLogger<SegmentUploader>());
         var notifications = new NotificationDispatcher(sink, time, loggers.CreateLogger<NotificationDispatcher>());
         // Segment notices sealed within one --notify-window go out as one message (announcer → coalescer → dispatcher).

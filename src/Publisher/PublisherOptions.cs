@@ -36,6 +36,8 @@ internal sealed record PublisherOptions : IAnnouncerOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>A segment upload that moves no byte and gets no answer for this long is abandoned and tried again.</summary>
     public TimeSpan TransferIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Read replicas written of every segment besides the primary (--replicas), 0..<see cref="KeyLayout.MaxReplicas"/>.</summary>
+    public int Replicas { get; init; }
 
     public long SegmentSizeBytes => SegmentSizeMiB * 1024 * 1024;
 

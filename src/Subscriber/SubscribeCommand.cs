@@ -52,6 +52,7 @@ internal static class SubscribeCommand
         var receiveInterval = CliOptions.Duration("--receive-interval", "least time between two SQS receives while notifications flow",
             NotificationBudget.DefaultReceiveInterval, TimeSpan.Zero, TimeSpan.FromSeconds(20));
         var resume = new Option<bool>("--resume") { Description = "with -o: continue FILE.partial from where an interrupted run stopped" };
+        var identity = CliOptions.Identity();
 
         var root = new RootCommand(HelpText.Describe(
             "Receive a broadcast from S3, in order and verified, while it is still being published (or long after).\n"
@@ -62,7 +63,7 @@ internal static class SubscribeCommand
             "s3fanout-subscribe -o app.log s3://bucket/logs/app                         # to a file, renamed when verified",
             "s3fanout-subscribe ls s3://bucket/nightly/                                 # what is stored"));
         common.AddTo(root);
-        foreach (var option in new Option[] { workers, tries, staging, progress, transferTimeout, segmentMiB, bufferKb, output, wait, stall, poll, notify, topic, filterPolicy, receiveInterval, resume })
+        foreach (var option in new Option[] { workers, tries, staging, progress, transferTimeout, segmentMiB, bufferKb, output, wait, stall, poll, notify, topic, filterPolicy, receiveInterval, resume, identity })
         {
             root.Options.Add(option);
         }
@@ -89,6 +90,7 @@ internal static class SubscribeCommand
                 ReceiveInterval = parse.GetValue(receiveInterval),
                 Resume = parse.GetValue(resume),
                 Progress = parse.GetValue(progress),
+                Identity = parse.GetValue(identity) ?? ReplicaChoice.DefaultIdentity,
                 RequestTimeout = parse.GetValue(common.RequestTimeout),
                 TransferIdleTimeout = parse.GetValue(transferTimeout),
             };

@@ -34,6 +34,8 @@ internal sealed record SubscriberOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>A segment download that moves no byte for this long is abandoned and tried again.</summary>
     public TimeSpan TransferIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>--identity: whose stable hash picks the read replica this subscriber reads (<see cref="ReplicaChoice"/>).</summary>
+    public string Identity { get; init; } = ReplicaChoice.DefaultIdentity;
     /// <summary>--progress: show progress on stderr even when it is not a terminal.</summary>
     public bool Progress { get; init; }
 

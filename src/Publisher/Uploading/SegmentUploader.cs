@@ -15,7 +15,8 @@ namespace S3Fanout.Publisher.Uploading;
 
 /// <summary>
 /// Uploads sealed segments with <see cref="PublisherOptions.Workers"/> PUTs in flight, each the way <see cref="PlainPut"/> stores
-/// every object (Content-MD5, ETag checked). A stored segment is passed on with its CRC64/NVME.
+/// every object (Content-MD5, ETag checked). A stored segment is passed on with its CRC64/NVME, once its read replicas
+/// (<see cref="ReplicaCopier"/>) are stored too.
 /// </summary>
 internal sealed class SegmentUploader(
     ChannelReader<SealedSegment> input,
@@ -87,6 +88,10 @@ internal sealed class SegmentUploader(
             var fatal = AwsErrors.ToFatal(e, $"segment {key}");
             throw new FatalException(fatal.ExitCode,
                 $"segment {segment.Index} (s3://{options.Location.Bucket}/{key}) could not be stored after {retry.Tries} attempts: {AwsErrors.Describe(e)}", e);
+        }
+        if (options.Replicas > 0)
+        {
+            await new ReplicaCopier(s3, retry, options, time, logger).CopyAsync(info, md5Bytes, ct).ConfigureAwait(false);
         }
         logger.LogInformation("Stored segment {SegmentIndex} ({Size} bytes)", segment.Index, info.Size);
         progress.AddSegment(info.Size);

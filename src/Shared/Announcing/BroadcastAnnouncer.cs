@@ -47,6 +47,7 @@ internal sealed class BroadcastAnnouncer(
             TopicArn = topicArn,
             UpdatedAt = now,
             RelayedFrom = options.RelayedFrom,
+            Replicas = options.Replicas,
         };
         await WriteManifestAsync(ct).ConfigureAwait(false);
         _lastManifestAt = time.GetTimestamp();

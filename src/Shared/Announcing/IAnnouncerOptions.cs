@@ -26,4 +26,10 @@ internal interface IAnnouncerOptions
 
     /// <summary>The broadcast this one is a relay of (the manifest's <c>relayed_from</c>), or null for a publisher's own.</summary>
     string? RelayedFrom => null;
+
+    /// <summary>Read replicas written of every segment (the manifest's <c>replicas</c>); a relay writes none.</summary>
+    int Replicas => 0;
+
+    /// <summary>How long segment notices are gathered into one message (see <see cref="NotificationCoalescer"/>).</summary>
+    TimeSpan NotifyWindow => NotificationBudget.DefaultNotifyWindow;
 }

@@ -4,7 +4,7 @@ using S3Fanout.Shared.Protocol;
 namespace S3Fanout.Shared.Archive;
 
 /// <summary>
-/// A broadcast's keys as listed: its own (segments, <c>.checksums</c>, <c>.manifest</c>), which are what
+/// A broadcast's keys as listed: its own (read replicas, segments, <c>.checksums</c>, <c>.manifest</c>), which are what
 /// <see cref="BroadcastStore.DeleteAsync"/> deletes, and the other keys under <c>NAME/</c>, which are never touched.
 /// </summary>
 internal sealed record BroadcastKeys(
@@ -14,8 +14,11 @@ internal sealed record BroadcastKeys(
     S3Object? Manifest,
     IReadOnlyList<S3Object> Others)
 {
-    /// <summary>The broadcast's own objects, in the order they are deleted.</summary>
-    public IReadOnlyList<S3Object> Own { get; } = [.. Segments, .. new[] { Checksums, Manifest }.OfType<S3Object>()];
+    /// <summary>The read replicas of its segments (<c>NAME/.replica-k/…</c>), none for an s3pipe2 broadcast.</summary>
+    public IReadOnlyList<S3Object> Replicas { get; init; } = [];
+
+    /// <summary>The broadcast's own objects, in the order they are deleted: replicas before the primaries they copy.</summary>
+    public IReadOnlyList<S3Object> Own => [.. Replicas, .. Segments, .. new[] { Checksums, Manifest }.OfType<S3Object>()];
 
     /// <summary>
     /// A broadcast exists at its name when any of its own keys does: a <c>.manifest</c>, a <c>.checksums</c> or a

@@ -47,9 +47,9 @@ internal sealed class BroadcastStore
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, 1000);
         _s3 = s3;
         _time = time ?? TimeProvider.System;
-        _calls = new StepRetry(tries, logger, attemptTimeout: requestTimeout, time: _time);
+        _calls = new StepRetry(tries, logger, attemptTimeout: requestTimeout, time: _time, slowDowns: SlowDownGovernor.Shared);
         // A listing may rightly take many pages: each page is bounded instead (see ScanAsync).
-        _listings = new StepRetry(tries, logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: _time);
+        _listings = new StepRetry(tries, logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: _time, slowDowns: SlowDownGovernor.Shared);
         _requestTimeout = requestTimeout;
         _logger = logger;
         _pageSize = pageSize;
@@ -93,6 +93,7 @@ internal sealed class BroadcastStore
     public async Task<BroadcastKeys> ListKeysAsync(BroadcastLocation location, bool withOthers, CancellationToken ct)
     {
         var segments = new List<S3Object>();
+        var replicas = new List<S3Object>();
         var others = new List<S3Object>();
         S3Object? checksums = null, manifest = null;
         void Sort(S3Object obj)
@@ -100,6 +101,10 @@ internal sealed class BroadcastStore
             if (KeyLayout.TryParseSegmentIndex(location.Prefix, obj.Key, out _))
             {
                 segments.Add(obj);
+            }
+            else if (KeyLayout.TryParseReplicaKey(location.Prefix, obj.Key, out _, out _))
+            {
+                replicas.Add(obj);
             }
             else if (obj.Key == KeyLayout.ManifestKey(location.Prefix))
             {
@@ -120,11 +125,11 @@ internal sealed class BroadcastStore
         {
             await ScanAsync(location.Bucket, prefix, Sort, jump: null, what, ct).ConfigureAwait(false);
         }
-        return new BroadcastKeys(location, segments, checksums, manifest, others);
+        return new BroadcastKeys(location, segments, checksums, manifest, others) { Replicas = replicas };
     }
 
     /// <summary>
-    /// Deletes the broadcast's own keys with DeleteObjects, 1,000 at a time: its segments, then <c>.checksums</c>,
+    /// Deletes the broadcast's own keys with DeleteObjects, 1,000 at a time: its read replicas, its segments, then <c>.checksums</c>,
     /// then <c>.manifest</c>, so an interrupted deletion leaves a broadcast that <c>ls</c> still shows and that can be
     /// deleted again. A batch is retried with -t attempts, resending only the keys S3 reported as not deleted.
     /// </summary>
@@ -132,6 +137,7 @@ internal sealed class BroadcastStore
     {
         string[][] groups =
         [
+            [.. keys.Replicas.Select(o => o.Key)],
             [.. keys.Segments.Select(o => o.Key)],
             keys.Checksums is { } c ? [c.Key] : [],
             keys.Manifest is { } m ? [m.Key] : [],

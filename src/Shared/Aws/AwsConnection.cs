@@ -14,6 +14,11 @@ internal sealed class AwsConnection : IDisposable
         Settings = settings;
         Credentials = credentials;
         Region = region;
+        // Standard retry mode, not adaptive: adaptive mode's client-side rate limiter is kept per client, and one client
+        // serves every reader of a process (the mirror service, in-process fleets), where it fails requests outright with
+        // "capacity could not be obtained" once throttled (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+        // A 503 SlowDown is left to StepRetry's SlowDownGovernor, which backs off for the whole process and never
+        // counts it against -t.
         var s3 = new AmazonS3Client(credentials, Configure(new AmazonS3Config { ForcePathStyle = settings.EndpointUrl is not null }));
         s3.BeforeRequestEvent += BodilessCopyContentType;
         S3 = s3;

@@ -30,6 +30,15 @@ internal static class CliOptions
     public static Option<int> BufferKb(string what) =>
         InRange(new Option<int>("-b", "--buffer-size") { Description = what, DefaultValueFactory = _ => 1024, HelpName = "KB" }, OptionLimits.BufferKb, "-b (buffer size in KB)");
 
+    /// <summary><c>--replicas K</c>: read replicas of every segment besides the primary (publisher only).</summary>
+    public static Option<int> Replicas() =>
+        InRange(new Option<int>("--replicas") { Description = $"also store each segment under K replica prefixes for subscribers to spread their GETs over, {OptionLimits.Replicas}", DefaultValueFactory = _ => 0, HelpName = "K" },
+            OptionLimits.Replicas, "--replicas");
+
+    /// <summary><c>--identity NAME</c>: what picks this subscriber's read replica (default: the host name).</summary>
+    public static Option<string?> Identity() =>
+        new("--identity") { Description = "the name whose stable hash picks the read replica this subscriber reads (default: the host name)", HelpName = "NAME" };
+
     public static Option<bool> Progress() =>
         new("--progress") { Description = "show live progress on stderr (default when stderr is a terminal; otherwise a line every 5 s)" };
 

@@ -13,6 +13,7 @@ internal static class OptionLimits
     public static readonly ValueRange Tries = new(1, 100);
     public static readonly ValueRange SegmentMiB = new(1, S3Limits.MaxObjectMiB);
     public static readonly ValueRange BufferKb = new(4, 64 * 1024);
+    public static readonly ValueRange Replicas = new(0, Protocol.KeyLayout.MaxReplicas);
 }
 
 internal readonly record struct ValueRange(long Min, long Max)

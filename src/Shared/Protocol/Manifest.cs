@@ -42,11 +42,15 @@ internal sealed record Manifest
 
     /// <summary>For a relay's copy: the broadcast it copies (<c>s3://bucket/name</c>, the manifest's <c>relayed_from</c>); null for a publisher's own.</summary>
     public string? RelayedFrom { get; init; }
+
     /// <summary>The object the broadcast was assembled into (<c>s3fanout-publish --assemble</c>), or null.</summary>
     public string? AssembledTo { get; init; }
 
     /// <summary>The SHA-256 of that object as checked when it was assembled, or null.</summary>
     public string? AssembledSha256 { get; init; }
+
+    /// <summary>Read replicas of every segment besides the primary (<see cref="KeyLayout.ReplicaPrefix"/>); 0 when the manifest has none.</summary>
+    public int Replicas { get; init; }
 
     public bool IsLegacy => FormatVersion == 0;
 

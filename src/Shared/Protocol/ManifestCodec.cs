@@ -44,6 +44,9 @@ internal static class ManifestCodec
         Put("relayed_from", m.RelayedFrom is null ? null : OneLine(m.RelayedFrom));
         Put("assembled_to", m.AssembledTo);
         Put("assembled_sha256", m.AssembledSha256);
+        // Like the other S3Fanout keys, one s3pipe2 readers never look up (and this parser, too, skips keys it does not know),
+        // written only when there are replicas, so a broadcast without them keeps its manifest as before.
+        Put("replicas", m.Replicas > 0 ? Invariant(m.Replicas) : null);
         return sb.ToString();
     }
 
@@ -113,6 +116,7 @@ internal static class ManifestCodec
             RelayedFrom = Optional(values, "relayed_from"),
             AssembledTo = assembledTo,
             AssembledSha256 = assembledSha?.ToLowerInvariant(),
+            Replicas = (int)Long(values, "replicas", required: false, min: 0, max: KeyLayout.MaxReplicas),
         };
     }
 

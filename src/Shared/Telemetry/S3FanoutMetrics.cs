@@ -20,6 +20,9 @@ internal static class S3FanoutMetrics
     /// <summary>Whole-step retries (put-then-verify, fetch-then-verify, manifest writes).</summary>
     public static readonly Counter<long> Retries = Meter.CreateCounter<long>("s3fanout.retries", "{retry}", "Steps retried");
 
+    /// <summary>Throttling answers (503 SlowDown, 429) absorbed by waiting, not counted as failed attempts.</summary>
+    public static readonly Counter<long> SlowDowns = Meter.CreateCounter<long>("s3fanout.slowdowns", "{answer}", "Throttling answers absorbed");
+
     /// <summary>Fetched segments that failed verification (each is fetched again, up to -t).</summary>
     public static readonly Counter<long> ChecksumFailures = Meter.CreateCounter<long>("s3fanout.checksum_failures", "{segment}", "Segments that failed verification");
 

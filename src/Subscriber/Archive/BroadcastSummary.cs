@@ -23,6 +23,8 @@ internal record BroadcastSummary
     /// <summary>The object the broadcast was assembled into by <c>s3fanout-publish --assemble</c>, and its SHA-256.</summary>
     public string? AssembledTo { get; init; }
     public string? AssembledSha256 { get; init; }
+    /// <summary>Read replicas of each segment besides the primary (<c>--replicas</c>); 0 for none, and for s3pipe2's.</summary>
+    public int Replicas { get; init; }
     /// <summary>Why the manifest could not be read (state "malformed").</summary>
     public string? Error { get; init; }
 
@@ -49,6 +51,7 @@ internal record BroadcastSummary
         AbortReason = m.AbortReason,
         AssembledTo = m.AssembledTo,
         AssembledSha256 = m.AssembledSha256,
+        Replicas = m.Replicas,
     };
 
     public static BroadcastSummary Malformed(BroadcastLocation location, string error) => new()

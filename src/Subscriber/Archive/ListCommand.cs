@@ -75,7 +75,9 @@ internal sealed class ListCommand : ArchiveCommand
 
     private static string Table(List<BroadcastSummary> broadcasts)
     {
-        var rows = new List<string[]> { Header };
+        // The REPLICAS column only when a listed broadcast has read replicas, so the usual table stays as it was.
+        var replicas = broadcasts.Any(b => b.Replicas > 0);
+        var rows = new List<string[]> { replicas ? [.. Header, "REPLICAS"] : Header };
         rows.AddRange(broadcasts.Select(b => new[]
         {
             b.Name,
@@ -84,7 +86,7 @@ internal sealed class ListCommand : ArchiveCommand
             b.Error is null ? b.Segments.ToString(CultureInfo.InvariantCulture) : "-",
             ArchiveCli.Time(b.Started),
             ArchiveCli.Time(b.Ended),
-        }));
+        }.Concat(replicas ? [b.Replicas.ToString(CultureInfo.InvariantCulture)] : []).ToArray()));
         var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         var sb = new StringBuilder();
         foreach (var row in rows)

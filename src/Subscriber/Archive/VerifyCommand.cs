@@ -87,7 +87,8 @@ internal sealed class VerifyCommand : ArchiveCommand
             problems.Add($"{KeyLayout.ChecksumsName} lists {index.Count} segments, the manifest {manifest.Segments}");
         }
         using var tracker = new BroadcastTracker(location, time, loggers.CreateLogger<BroadcastTracker>());
-        tracker.ApplyManifest(manifest);
+        // The primaries themselves: the read replicas, if any, are checked on their own below.
+        tracker.ApplyManifest(manifest with { Replicas = 0 });
         if (index is not null)
         {
             tracker.UseChecksums(index.OpenReader());
@@ -110,6 +111,8 @@ internal sealed class VerifyCommand : ArchiveCommand
             // A complete archive holds exactly segments 1..num_segments; anything after would change `cat 0*`.
             bad.AddRange(await ExtraSegmentsAsync(aws, location, manifest.Segments, ct).ConfigureAwait(false));
         }
+        var (badReplicas, replicaNotes) = await new ReplicaVerifier(aws.S3, store, loggers, time).VerifyAsync(manifest, index, options, ct).ConfigureAwait(false);
+        bad.AddRange(badReplicas);
         var whole = totals.Sha256 is not null;
         bool? sizeOk = whole ? totals.Bytes == manifest.Bytes : null;
         if (sizeOk == false)
@@ -146,6 +149,8 @@ internal sealed class VerifyCommand : ArchiveCommand
             BadSegments = bad.OrderBy(b => b.Index).ToList(),
             FailedSegments = totals.Failed,
             Problems = problems,
+            Replicas = manifest.Replicas,
+            ReplicaNotes = replicaNotes,
         };
 
         if (parse.GetValue(_json))
@@ -259,6 +264,10 @@ internal sealed class VerifyCommand : ArchiveCommand
         {
             sb.Append($"BAD stream: {p}\n");
         }
+        foreach (var note in r.ReplicaNotes)
+        {
+            sb.Append($"NOTE {note}\n");
+        }
         var stream = r.StreamSha256Ok switch
         {
             true => "stream SHA-256 matches",
@@ -268,7 +277,8 @@ internal sealed class VerifyCommand : ArchiveCommand
             _ => "stream SHA-256 not checked",
         };
         var verdict = r.Ok ? "OK" : r.BadSegments.Count > 0 || r.Problems.Count > 0 ? "FAILED" : r.FailedSegments.Count > 0 ? "INCOMPLETE CHECK" : r.State.ToUpperInvariant();
-        sb.Append($"{verdict} {r.Url}: {r.SegmentsVerified} of {r.Segments} segments verified ({r.ChecksumSource}), {ArchiveCli.Bytes(r.Bytes)} bytes, {stream}\n");
+        var replicas = r.Replicas > 0 ? $", {r.Replicas} replica(s) of each checked" : "";
+        sb.Append($"{verdict} {r.Url}: {r.SegmentsVerified} of {r.Segments} segments verified ({r.ChecksumSource}){replicas}, {ArchiveCli.Bytes(r.Bytes)} bytes, {stream}\n");
         return sb.ToString();
     }
 }

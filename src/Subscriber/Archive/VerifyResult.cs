@@ -32,4 +32,8 @@ internal sealed record VerifyResult
     public required IReadOnlyList<SegmentProblem> FailedSegments { get; init; }
     /// <summary>Problems of the archive as a whole (size, stream checksum, index), one sentence each.</summary>
     public required IReadOnlyList<string> Problems { get; init; }
+    /// <summary>Read replicas of each segment the manifest records; each was checked like its primary (bad ones are in <see cref="BadSegments"/>).</summary>
+    public int Replicas { get; init; }
+    /// <summary>Replica segments found missing (deleted, or expired by a lifecycle rule): noted, not a failure.</summary>
+    public IReadOnlyList<string> ReplicaNotes { get; init; } = [];
 }

@@ -39,6 +39,12 @@ internal sealed class SegmentFetcher(
 {
     private static readonly TimeSpan MaxNotFoundDelay = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Reads the manifest once if none was applied yet, so that the replica count is known before the first fetch (the
+    /// publisher writes the manifest before it announces anything). Null: nothing to do.
+    /// </summary>
+    public Func<CancellationToken, Task>? KnowManifestAsync { get; init; }
+
     /// <summary>When true, a segment that is not stored is reported missing at once instead of awaited (verify).</summary>
     public bool StoredOnly { get; init; }
 
@@ -83,7 +89,7 @@ internal sealed class SegmentFetcher(
             await tracker.LoadChecksumsThroughAsync(index, ct).ConfigureAwait(false);
             try
             {
-                return await retry.ExecuteAsync(token => FetchOnceAsync(index, key, token), ct).ConfigureAwait(false);
+                return await retry.ExecuteAsync(token => FetchPreferringReplicaAsync(index, key, token), ct).ConfigureAwait(false);
             }
             catch (Exception e) when (AwsErrors.ClassifyRead(e) is { Kind: FailureKind.NotFound or FailureKind.MissingOrDenied } absence)
             {
@@ -128,6 +134,33 @@ internal sealed class SegmentFetcher(
 
     private static TimeSpan NotFoundDelay(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(MaxNotFoundDelay.TotalMilliseconds, 50 * Math.Pow(2, Math.Min(attempt, 10))));
+
+    /// <summary>
+    /// One attempt: from the read replica this subscriber's identity picks (<see cref="ReplicaChoice"/>), when the broadcast
+    /// has replicas, else from the primary. A replica that is missing (404, or 403 without s3:ListBucket: deleted, expired
+    /// by a lifecycle rule) or damaged is no failure of the segment: the same attempt reads the primary instead.
+    /// </summary>
+    private async ValueTask<FetchedSegment> FetchPreferringReplicaAsync(long index, string primary, CancellationToken ct)
+    {
+        if (!tracker.ManifestSeen && KnowManifestAsync is { } know)
+        {
+            await know(ct).ConfigureAwait(false);
+        }
+        var replica = ReplicaChoice.For(options.Identity, tracker.Replicas);
+        if (replica > 0)
+        {
+            try
+            {
+                return await FetchOnceAsync(index, KeyLayout.SegmentKey(tracker.Location.Prefix, index, replica), ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SegmentCorruptException || AwsErrors.ClassifyRead(e).Kind is FailureKind.NotFound or FailureKind.MissingOrDenied)
+            {
+                logger.LogInformation("Replica {Replica} of segment {SegmentIndex} cannot be read ({Reason}); reading the primary",
+                    replica, index, e is SegmentCorruptException corrupt ? corrupt.Detail : AwsErrors.ClassifyRead(e).Line);
+            }
+        }
+        return await FetchOnceAsync(index, primary, ct).ConfigureAwait(false);
+    }
 
     /// <summary>One attempt, bounded by a <see cref="ProgressWatchdog"/>: it ends when no byte arrived for the idle timeout.</summary>
     private async ValueTask<FetchedSegment> FetchOnceAsync(long index, string key, CancellationToken ct) =>

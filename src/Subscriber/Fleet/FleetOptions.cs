@@ -57,6 +57,12 @@ internal sealed class FleetOptions
     /// <summary>How long SIGTERM waits for broadcasts in flight to checkpoint and the queue to be deleted.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// This instance's identity, whose stable hash picks the read replica it reads of broadcasts that have them; default
+    /// "host:StateDirectory", one per instance and the same across restarts.
+    /// </summary>
+    public string? Identity { get; set; }
+
     /// <summary>Endpoint override (LocalStack, MinIO); else --endpoint-url or AWS_ENDPOINT_URL.</summary>
     public string? EndpointUrl { get; set; }
 

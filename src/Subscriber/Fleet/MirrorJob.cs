@@ -63,6 +63,7 @@ internal sealed class MirrorJob(
                 RequestTimeout = options.RequestTimeout,
                 TransferIdleTimeout = options.TransferTimeout,
                 Wait = options.StallTimeout,
+                Identity = options.Identity ?? $"{ReplicaChoice.DefaultIdentity}:{options.StateDirectory}",
             };
             var follower = new BroadcastReader(aws.Connection.S3, tracker, manifests, subscriberOptions, notificationsExpected: () => true, loggers, TimeProvider.System);
             var result = await follower.RunAsync(sink, [], ct).ConfigureAwait(false);

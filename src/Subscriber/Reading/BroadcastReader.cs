@@ -30,6 +30,9 @@ internal sealed class BroadcastReader(
     TimeProvider time,
     FailurePolicy policy = FailurePolicy.AbortOnFirstBadSegment)
 {
+    private readonly Lock _gate = new();
+    private Task? _manifestRead;
+
     /// <summary>Live counters for the progress display and metrics.</summary>
     public TransferProgress Progress { get; } = new("subscribe");
 
@@ -39,6 +42,30 @@ internal sealed class BroadcastReader(
     /// <summary>Follows the broadcast, live or finished, to its end, and completes the sink once the stream verified.</summary>
     public Task<ReadResult> RunAsync(ISegmentSink sink, IReadOnlyList<Func<CancellationToken, Task>> notificationSources, CancellationToken ct) =>
         ReadAsync(sink, storedSegments: null, notificationSources, ct);
+
+    /// <summary>The manifest, read once by the first fetch that needs it; a failure to read it only means reading primaries.</summary>
+    private Task KnowManifestAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return _manifestRead ??= ReadManifestOnceAsync(ct);
+        }
+    }
+
+    private async Task ReadManifestOnceAsync(CancellationToken ct)
+    {
+        try
+        {
+            if (await manifests.TryReadAsync(ct).ConfigureAwait(false) is { } manifest)
+            {
+                tracker.ApplyManifest(manifest);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            loggers.CreateLogger<BroadcastReader>().LogDebug("The manifest could not be read before the first fetch, so primaries are read: {Error}", AwsErrors.Classify(e).Line);
+        }
+    }
 
     /// <summary>Reads segments 1..<paramref name="segments"/> as they are stored now, awaiting none (verify).</summary>
     public Task<ReadResult> ReadStoredAsync(long segments, ISegmentSink sink, CancellationToken ct) =>
@@ -57,12 +84,15 @@ internal sealed class BroadcastReader(
         using var buffers = new SegmentBufferFactory(options.StagingPath, "subscribe");
         var jobs = Channel.CreateBounded<long>(new BoundedChannelOptions(options.Workers) { SingleWriter = true });
         // Each attempt is bounded by the fetcher's no-progress watchdog rather than a fixed time: a large segment may
-        // rightly take minutes.
-        var retry = new StepRetry(options.Tries, loggers.CreateLogger<SegmentFetcher>(), attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
+        // rightly take minutes. A 503 SlowDown is no failure and does not use up -t: the process's governor spaces the
+        // tries, for as long as the stall timeout allows with no success at all.
+        var retry = new StepRetry(options.Tries, loggers.CreateLogger<SegmentFetcher>(), attemptTimeout: Timeout.InfiniteTimeSpan, time: time,
+            slowDowns: SlowDownGovernor.Shared, slowDownLimit: options.StallTimeout);
         var planner = new FetchPlanner(tracker, window, jobs.Writer, loggers.CreateLogger<FetchPlanner>()) { StoredSegments = storedSegments };
         var fetcher = new SegmentFetcher(jobs.Reader, window, tracker, s3, buffers, retry, options, policy, time, loggers.CreateLogger<SegmentFetcher>())
         {
             StoredOnly = storedSegments is not null,
+            KnowManifestAsync = KnowManifestAsync,
         };
         var writer = new OrderedWriter(window, tracker, sink.Stream, policy, loggers.CreateLogger<OrderedWriter>(), resume, sink.Checkpoint, Progress);
         var background = new List<Func<CancellationToken, Task>>(notificationSources);

@@ -45,6 +45,12 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
     /// <summary>True for an s3pipe2 archive: no checksums, no notifications.</summary>
     public bool IsLegacy { get; private set; }
 
+    /// <summary>Read replicas of each segment besides the primary, as the manifest says (0 for none).</summary>
+    public int Replicas { get; private set; }
+
+    /// <summary>Whether a manifest was applied yet (a subscriber that learnt of the broadcast by notification may not have read one).</summary>
+    public bool ManifestSeen { get; private set; }
+
     public string? Notify { get; private set; }
 
     public DateTimeOffset? LastManifestUpdate { get; private set; }
@@ -136,6 +142,8 @@ internal sealed class BroadcastTracker(BroadcastLocation location, TimeProvider 
         {
             Exists = true;
             IsLegacy = manifest.IsLegacy;
+            Replicas = manifest.Replicas;
+            ManifestSeen = true;
             UploadBegan ??= manifest.UploadBegan;
             Notify = manifest.Notify;
             _storedThrough = Math.Max(_storedThrough, manifest.Segments);

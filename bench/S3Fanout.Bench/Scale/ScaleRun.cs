@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using S3Fanout.Shared.Aws;
+using S3Fanout.Shared.Cli;
+using S3Fanout.Shared.Protocol;
+using S3Fanout.Subscriber;
+using S3Fanout.TestSupport.Faults;
+using S3Fanout.TestSupport.Rules;
+
+namespace S3Fanout.Bench.Scale;
+
+/// <summary>
+/// `bench/run --scale`: N subscribers in this one process (one host: one S3 and one SQS client, one HTTP pool each,
+/// shared by all), each with its own SQS queue and SNS subscription, against the emulator through the fault proxy with
+/// AWS's quotas on (200 filter policies per topic, 100 Subscribe calls a second, a per-prefix GET rate scaled to the
+/// fleet). One publisher process publishes one broadcast, written to its stdin at a steady segment rate once every
+/// subscriber has joined.
+/// </summary>
+internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSettings settings)
+{
+    private FaultProxy _proxy = null!;
+    private FilterPolicyQuotaRule _quota = null!;
+    private SubscribeThrottleRule _throttle = null!;
+    private PrefixGetRate _getRate = null!;
+
+    public async Task<int> RunAsync()
+    {
+        try
+        {
+            return await MeasureAsync().ConfigureAwait(false);
+        }
+        catch (StageException e)
+        {
+            Console.WriteLine($"FAILED: {e.Message}");
+            return 1;
+        }
+    }
+
+    private async Task<int> MeasureAsync()
+    {
+        Directory.CreateDirectory(o.WorkDir);
+        await using var proxy = new FaultProxy(o.Endpoint, seed: 12);
+        _proxy = proxy;
+        _quota = proxy.Rules.Add(new FilterPolicyQuotaRule(settings.FilterPoliciesPerTopic));
+        _throttle = proxy.Rules.Add(new SubscribeThrottleRule(settings.SubscribesPerSecond));
+        _getRate = proxy.Rules.Add(new PrefixGetRate(settings.PrefixGetRate));
+        var stream = RandomNumberGenerator.GetBytes(settings.StreamBytes);
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
+        Stages.Log($"scale: {settings.Subscribers} subscribers in-process, {Report.SizeText(settings.StreamBytes)} in {settings.SegmentKiB} KiB segments at {settings.SegmentsPerSecond}/s; "
+            + $"rules: {settings.FilterPoliciesPerTopic} filter policies/topic, {settings.SubscribesPerSecond} Subscribe/s, {settings.PrefixGetRate:0.#} GET/s per prefix");
+
+        var variants = new List<ScaleResult> { await VariantAsync("direct", stream, sha256).ConfigureAwait(false) };
+        var relayNote = "the relay command is not in this build (branch relay not merged); the relays variant is left out, not simulated";
+        var report = new ScaleReport(o, settings, variants, relayNote);
+        report.Write();
+        return variants.All(v => v.Passed) ? 0 : 1;
+    }
+
+    private async Task<ScaleResult> VariantAsync(string name, byte[] stream, string sha256)
+    {
+        var prefix = $"scale/{name}-{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}";
+        var counters = new ScaleCounters();
+        _proxy.RequestSeen += counters.Seen;
+        _proxy.Rules.Add(counters);
+        var before = RuleFigures();
+        var cpu = new CpuMeter(o.EmulatorPid);
+        var cpuBefore = cpu.Read();
+        var timeFile = Path.Combine(o.WorkDir, $"publish-{name}.time");
+        var publisherErr = new StringBuilder();
+        using var publisher = StartPublisher($"s3://{bucket}/{prefix}", timeFile, publisherErr);
+        try
+        {
+            await WaitForManifestAsync(prefix, publisher, publisherErr).ConfigureAwait(false);
+            using var host = BuildHost();
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(20));
+            var location = BroadcastLocation.Parse($"s3://{bucket}/{prefix}");
+            var startedAt = Stopwatch.GetTimestamp();
+            var subscribers = Enumerable.Range(0, settings.Subscribers).Select(_ => Task.Run(() => FollowAsync(host.Services, location, deadline.Token))).ToList();
+            await WaitForJoinsAsync(counters, subscribers).ConfigureAwait(false);
+            var policiesAtJoin = _quota.Total;
+            var feedStarted = Stopwatch.GetTimestamp();
+            await FeedAsync(publisher, stream).ConfigureAwait(false);
+            await Shell.WaitAsync(publisher, TimeSpan.FromMinutes(10)).ConfigureAwait(false);
+            var publisherDone = Stopwatch.GetTimestamp();
+            var outcomes = await Task.WhenAll(subscribers).ConfigureAwait(false);
+            var cpuAfter = cpu.Read();
+            var published = Shell.Collect(publisher.ExitCode, Stopwatch.GetElapsedTime(feedStarted, publisherDone).TotalSeconds, publisherDone, timeFile, Path.Combine(o.WorkDir, "none"));
+            return new ScaleResult
+            {
+                Name = name,
+                Subscribers = settings.Subscribers,
+                Segments = await CountSegmentsAsync(prefix).ConfigureAwait(false),
+                StreamSha256 = sha256,
+                StreamBytes = stream.Length,
+                Outcomes = outcomes,
+                StartedAt = startedAt,
+                FeedStartedAt = feedStarted,
+                PublisherDoneAt = publisherDone,
+                PublisherExit = publisher.ExitCode,
+                PublisherStderr = Tail(publisherErr),
+                PublisherCpuS = published.CpuS,
+                HarnessCpuS = cpuAfter.Self - cpuBefore.Self,
+                EmulatorCpuS = cpuAfter.Emulator - cpuBefore.Emulator,
+                HarnessPeakRssMiB = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0,
+                Counters = counters,
+                JoinedAt = counters.JoinedAt.Values.ToList(),
+                Rules = RuleFigures().Minus(before),
+                FilterPoliciesAtJoin = policiesAtJoin,
+            };
+        }
+        finally
+        {
+            _proxy.RequestSeen -= counters.Seen;
+            if (!publisher.HasExited)
+            {
+                publisher.Kill(entireProcessTree: true);
+            }
+            await s3.DeletePrefixAsync(bucket, prefix).ConfigureAwait(false);
+        }
+    }
+
+    private RuleFigures RuleFigures() => new(_getRate.Refused, _getRate.Passed, _proxy.Rules.Refusals("Throttled"), _throttle.Passed,
+        _proxy.Rules.Refusals("FilterPolicyLimitExceeded"), _quota.Total);
+
+    private IHost BuildHost()
+    {
+        // One composition root for every subscriber, as the CLI builds it for one: the SQS pool must hold every long poll.
+        var aws = new AwsSettings
+        {
+            EndpointUrl = _proxy.Endpoint,
+            Region = "us-east-1",
+            Tries = 5,
+            MaxConnections = settings.Subscribers + (settings.Subscribers * settings.Workers) + 16,
+        };
+        return S3FanoutHost.CreateBuilder(aws, new LogSettings { Level = LogLevel.Error }).Build();
+    }
+
+    private async Task<SubscriberOutcome> FollowAsync(IServiceProvider services, BroadcastLocation location, CancellationToken ct)
+    {
+        var sink = new HashingSink();
+        var options = new SubscriberOptions
+        {
+            Location = location,
+            Workers = settings.Workers,
+            Wait = TimeSpan.FromMinutes(5),
+            StallTimeout = TimeSpan.FromMinutes(2),
+        };
+        try
+        {
+            await SubscribeCommand.FollowAsync(options, services, sink, ct).ConfigureAwait(false);
+            return new SubscriberOutcome(sink, null);
+        }
+        catch (Exception e)
+        {
+            return new SubscriberOutcome(sink, $"{e.GetType().Name}: {AwsConnection.OneLine(e.Message)}");
+        }
+    }
+
+    private Process StartPublisher(string url, string timeFile, StringBuilder stderr)
+    {
+        var psi = new ProcessStartInfo("/usr/bin/time") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardError = true };
+        foreach (var a in (string[])["-f", "%e %U %S %M", "-o", timeFile, o.Dotnet, "exec", o.PublisherDll, "--endpoint-url", _proxy.Endpoint.ToString(),
+            "-m", "1", "--flush-interval", $"{settings.FlushInterval.TotalMilliseconds:0}ms", url])
+        {
+            psi.ArgumentList.Add(a);
+        }
+        var p = Process.Start(psi) ?? throw new StageException("cannot start the publisher");
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (stderr)
+                {
+                    stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    /// <summary>The publisher writes an open manifest before it reads stdin; subscribers started then find the broadcast.</summary>
+    private async Task WaitForManifestAsync(string prefix, Process publisher, StringBuilder stderr)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < until && !publisher.HasExited)
+        {
+            try
+            {
+                using var _ = await s3.Client.GetObjectAsync(bucket, prefix + "/.manifest").ConfigureAwait(false);
+                return;
+            }
+            catch (Amazon.S3.AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+        throw new StageException(publisher.HasExited
+            ? $"the publisher exited ({publisher.ExitCode}) before writing its manifest: {Tail(stderr)}"
+            : $"the publisher wrote no manifest within 60 s: {Tail(stderr)}");
+    }
+
+    /// <summary>Waits until every subscriber's Subscribe went through, or all have ended, or 3× the time 100/s needs + 60 s.</summary>
+    private async Task WaitForJoinsAsync(ScaleCounters counters, List<Task<SubscriberOutcome>> subscribers)
+    {
+        var limit = TimeSpan.FromSeconds((3.0 * settings.Subscribers / settings.SubscribesPerSecond) + 60);
+        var clock = Stopwatch.StartNew();
+        var lastLog = TimeSpan.Zero;
+        while (counters.Joined < settings.Subscribers && clock.Elapsed < limit && !subscribers.All(t => t.IsCompleted))
+        {
+            if (clock.Elapsed - lastLog >= TimeSpan.FromSeconds(5))
+            {
+                Stages.Log($"  joined {counters.Joined}/{settings.Subscribers} after {clock.Elapsed.TotalSeconds:F0} s");
+                lastLog = clock.Elapsed;
+            }
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+        Stages.Log($"  joined {counters.Joined}/{settings.Subscribers} after {clock.Elapsed.TotalSeconds:F1} s; publishing");
+    }
+
+    /// <summary>Writes the stream in segment-sized chunks at the steady rate (each sealed alone by the flush interval), then ends stdin.</summary>
+    private async Task FeedAsync(Process publisher, byte[] stream)
+    {
+        var input = publisher.StandardInput.BaseStream;
+        var clock = Stopwatch.StartNew();
+        var chunk = 0;
+        for (var offset = 0; offset < stream.Length; offset += settings.ChunkBytes, chunk++)
+        {
+            var due = settings.WriteInterval * chunk;
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed).ConfigureAwait(false);
+            }
+            await input.WriteAsync(stream.AsMemory(offset, Math.Min(settings.ChunkBytes, stream.Length - offset))).ConfigureAwait(false);
+            await input.FlushAsync().ConfigureAwait(false);
+        }
+        input.Close();
+        Stages.Log($"  fed {Report.SizeText(stream.Length)} in {chunk} writes over {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    private async Task<int> CountSegmentsAsync(string prefix)
+    {
+        var count = 0;
+        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = prefix + "/" };
+        ListObjectsV2Response page;
+        do
+        {
+            page = await s3.Client.ListObjectsV2Async(request).ConfigureAwait(false);
+            count += (page.S3Objects ?? []).Count(x => x.Key[(x.Key.LastIndexOf('/') + 1)..].All(char.IsAsciiDigit));
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (page.IsTruncated == true);
+        return count;
+    }
+
+    private static string Tail(StringBuilder text)
+    {
+        lock (text)
+        {
+            var s = text.ToString().TrimEnd();
+            return s.Length <= 600 ? s : s[^600..];
+        }
+    }
+}
+
+/// <summary>One in-process subscriber's end: its output, and the one-line error if it failed.</summary>
+internal sealed record SubscriberOutcome(HashingSink Sink, string? Error);
+
+/// <summary>The rules' own counters (cumulative); <see cref="Minus"/> gives one variant's share.</summary>
+internal sealed record RuleFigures(int SlowDowns, int GetsPassed, int Throttled, int SubscribesPassed, int FilterPolicyRefusals, int FilterPoliciesInUse)
+{
+    public RuleFigures Minus(RuleFigures b) => new(SlowDowns - b.SlowDowns, GetsPassed - b.GetsPassed, Throttled - b.Throttled,
+        SubscribesPassed - b.SubscribesPassed, FilterPolicyRefusals - b.FilterPolicyRefusals, FilterPoliciesInUse);
+}

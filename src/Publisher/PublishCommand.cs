@@ -3,7 +3,7 @@ using Amazon.S3;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
-using S3Fanout.Publisher.Announcing;
+using S3Fanout.Shared.Announcing;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Aws.Sns;
@@ -89,7 +89,7 @@ internal static class PublishCommand
             var loggers = services.GetRequiredService<ILoggerFactory>();
             // Two publishers on one name: the first write of the manifest decides, through S3 conditional writes.
             options = options with { Conditions = new ConditionalWrites(loggers.CreateLogger<ConditionalWrites>()) };
-            var sink = new DeferredSink(c => OpenSinkAsync(options, aws, sns, time, loggers, c));
+            var sink = new DeferredSink(c => NotificationSinks.OpenAsync(options.Notify, options.Location.Bucket, options.Topic, aws, sns, options.RequestTimeout, time, loggers, c));
             var coordinator = new PublishCoordinator(aws.S3, sink, options, loggers, time);
             await coordinator.CheckDestinationAsync(ct).ConfigureAwait(false);
             await sink.OpenAsync(ct).ConfigureAwait(false);
@@ -105,26 +105,5 @@ internal static class PublishCommand
             return ExitCodes.Ok;
         });
         return root;
-    }
-
-    private static async Task<INotificationSink> OpenSinkAsync(PublisherOptions options, AwsConnection aws, ISnsClient sns, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
-    {
-        switch (options.Notify)
-        {
-            case NotifyMode.None:
-                return new NoNotificationSink();
-            case NotifyMode.Sqs:
-                return new SqsNotificationSink(aws.Sqs, options.Location.Bucket, options.RequestTimeout, time, loggers.CreateLogger<SqsNotificationSink>());
-            default:
-                var topic = options.Topic ?? ChannelNames.DefaultTopicName(options.Location.Bucket);
-                try
-                {
-                    return new SnsNotificationSink(sns, await ChannelTopic.OpenAsync(sns, topic, ct).ConfigureAwait(false));
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    throw AwsErrors.ToFatal(e, $"cannot open SNS topic '{topic}' (use --notify sqs or none for accounts without SNS)");
-                }
-        }
     }
 }

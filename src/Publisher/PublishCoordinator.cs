@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Amazon.S3;
 using Microsoft.Extensions.Logging;
-using S3Fanout.Publisher.Announcing;
+using S3Fanout.Shared.Announcing;
 using S3Fanout.Publisher.Segmenting;
 using S3Fanout.Publisher.Uploading;
 using S3Fanout.Shared;
@@ -32,7 +32,7 @@ internal sealed class PublishCoordinator(
     public TransferProgress Progress { get; } = new("publish");
 
     /// <summary>How long the end of a broadcast waits for notifications still queued (the manifest already says it all).</summary>
-    public static readonly TimeSpan NotificationDrain = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan NotificationDrain = NotificationDispatcher.EndDrain;
 
     private readonly ILogger _logger = loggers.CreateLogger<PublishCoordinator>();
     private readonly BroadcastStore _store = new(s3, options.Tries, options.RequestTimeout, loggers.CreateLogger<BroadcastStore>(), time);

@@ -1,4 +1,5 @@
 using S3Fanout.Shared;
+using S3Fanout.Shared.Announcing;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
@@ -9,7 +10,7 @@ namespace S3Fanout.Publisher;
 /// Everything the publisher was asked to do, checked before any AWS call. Each value's own range is checked where it
 /// is parsed (<c>CliOptions</c>); <see cref="Validate"/> checks the rules that span several values.
 /// </summary>
-internal sealed record PublisherOptions
+internal sealed record PublisherOptions : IAnnouncerOptions
 {
     public required BroadcastLocation Location { get; init; }
     public long SegmentSizeMiB { get; init; } = 8;

@@ -16,7 +16,7 @@ internal static class Subcommands
     {
         // Archive commands: stored broadcasts, listed, described, checked and deleted.
         var epilogs = new Dictionary<Command, string>();
-        foreach (var command in new ArchiveCommand[] { new ListCommand(), new InfoCommand(), new VerifyCommand(), new RemoveCommand() })
+        foreach (var command in new ArchiveCommand[] { new ListCommand(), new InfoCommand(), new VerifyCommand(), new RemoveCommand(), new Relay.RelayCommand() })
         {
             command.Command.SetAction(command.RunAsync);
             root.Subcommands.Add(command.Command);

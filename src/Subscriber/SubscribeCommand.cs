@@ -118,8 +118,39 @@ internal static class SubscribeCommand
             tracker.ApplyManifest(manifest);
         }
 
-        QueueSubscription? subscription = null;
         var sources = new List<Func<CancellationToken, Task>>();
+        var subscription = await FollowNewsAsync(options, manifest, manifests, tracker, sources, services, ct).ConfigureAwait(false);
+        try
+        {
+            var follower = new BroadcastReader(aws.S3, tracker, manifests, options, () => subscription?.Listening == true, loggers, time);
+            await using (ProgressScope.StartIfWanted(options.Progress, follower.Progress, "received", showLag: true))
+            {
+                return await WriteAsync(options, follower, tracker, sources, sink, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (subscription is not null)
+            {
+                await subscription.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Lets <paramref name="tracker"/> learn of <paramref name="options"/>' broadcast beside its manifest, for every reader
+    /// that follows one live (subscribe, relay): a finished broadcast's checksum index; else, unless notifications are off,
+    /// a queue of its own whose receiver joins <paramref name="sources"/> (subscribed to the topic in the background with
+    /// SNS). Returns that queue for the caller to dispose, or null.
+    /// </summary>
+    internal static async Task<QueueSubscription?> FollowNewsAsync(
+        SubscriberOptions options, Manifest? manifest, ManifestStore manifests, BroadcastTracker tracker, List<Func<CancellationToken, Task>> sources,
+        IServiceProvider services, CancellationToken ct)
+    {
+        var aws = services.GetRequiredService<AwsConnection>();
+        var loggers = services.GetRequiredService<ILoggerFactory>();
+        var location = options.Location;
+        QueueSubscription? subscription = null;
         var mode = options.Notify == NotifyMode.Auto ? NotifyModes.FromManifest(manifest?.Notify) : options.Notify;
         try
         {
@@ -163,18 +194,15 @@ internal static class SubscribeCommand
                     sources.Add(t => SubscribeInBackgroundAsync(options, queue, manifests, tracker, loggers.CreateLogger<QueueSubscription>(), t));
                 }
             }
-            var follower = new BroadcastReader(aws.S3, tracker, manifests, options, () => subscription?.Listening == true, loggers, time);
-            await using (ProgressScope.StartIfWanted(options.Progress, follower.Progress, "received", showLag: true))
-            {
-                return await WriteAsync(options, follower, tracker, sources, sink, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);
-            }
+            return subscription;
         }
-        finally
+        catch
         {
             if (subscription is not null)
             {
                 await subscription.DisposeAsync().ConfigureAwait(false);
             }
+            throw;
         }
     }
 

@@ -40,6 +40,9 @@ internal sealed record Manifest
     /// <summary>The byte count of those <see cref="StoredSegments"/>; null when the manifest has no such key.</summary>
     public long? StoredBytes { get; init; }
 
+    /// <summary>For a relay's copy: the broadcast it copies (<c>s3://bucket/name</c>, the manifest's <c>relayed_from</c>); null for a publisher's own.</summary>
+    public string? RelayedFrom { get; init; }
+
     public bool IsLegacy => FormatVersion == 0;
 
     /// <summary>Segments 1..this many are all stored: S3Fanout's own key, else s3pipe2's num_segments.</summary>

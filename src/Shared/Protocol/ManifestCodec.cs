@@ -41,6 +41,7 @@ internal static class ManifestCodec
         Put("abort_reason", m.AbortReason is null ? null : OneLine(m.AbortReason));
         Put("stored_segments", m.StoredSegments is { } segments ? Invariant(segments) : null);
         Put("stored_bytes", m.StoredBytes is { } bytes ? Invariant(bytes) : null);
+        Put("relayed_from", m.RelayedFrom is null ? null : OneLine(m.RelayedFrom));
         return sb.ToString();
     }
 
@@ -97,6 +98,7 @@ internal static class ManifestCodec
             AbortReason = Optional(values, "abort_reason"),
             StoredSegments = storedSegments,
             StoredBytes = storedBytes,
+            RelayedFrom = Optional(values, "relayed_from"),
         };
     }
 

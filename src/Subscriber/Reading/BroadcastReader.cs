@@ -84,7 +84,7 @@ internal sealed class BroadcastReader(
     }
 
     /// <summary>Background stages run until the stream is written, then stop quietly.</summary>
-    private static Func<CancellationToken, Task> UntilDone(Func<CancellationToken, Task> stage, CancellationToken done) => async ct =>
+    internal static Func<CancellationToken, Task> UntilDone(Func<CancellationToken, Task> stage, CancellationToken done) => async ct =>
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, done);
         try

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using S3Fanout.Publisher;
-using S3Fanout.Publisher.Announcing;
+using S3Fanout.Shared.Announcing;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;

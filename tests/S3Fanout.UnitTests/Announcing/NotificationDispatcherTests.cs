@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
-using S3Fanout.Publisher.Announcing;
+using S3Fanout.Shared.Announcing;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.UnitTests.Support;
 using Xunit;

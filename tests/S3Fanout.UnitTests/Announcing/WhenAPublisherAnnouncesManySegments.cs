@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using S3Fanout.Publisher;
-using S3Fanout.Publisher.Announcing;
+using S3Fanout.Shared.Announcing;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.UnitTests.Support;

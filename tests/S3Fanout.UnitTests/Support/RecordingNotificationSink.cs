@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using S3Fanout.Publisher.Announcing;
+using S3Fanout.Shared.Announcing;
 using S3Fanout.Shared.Protocol;
 
 namespace S3Fanout.UnitTests.Support;

@@ -1,6 +1,6 @@
 using S3Fanout.Shared.Protocol;
 
-namespace S3Fanout.Publisher.Announcing;
+namespace S3Fanout.Shared.Announcing;
 
 /// <summary>Opens the real sink (e.g. creates the SNS topic) only after the destination was checked, so a bad bucket fails first.</summary>
 internal sealed class DeferredSink(Func<CancellationToken, Task<INotificationSink>> open) : INotificationSink

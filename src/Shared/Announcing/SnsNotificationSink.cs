@@ -1,7 +1,7 @@
 using S3Fanout.Shared.Aws.Sns;
 using S3Fanout.Shared.Protocol;
 
-namespace S3Fanout.Publisher.Announcing;
+namespace S3Fanout.Shared.Announcing;
 
 internal sealed class SnsNotificationSink(ISnsClient sns, string topicArn) : INotificationSink
 {

@@ -5,13 +5,13 @@ using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Protocol;
 
-namespace S3Fanout.Publisher.Announcing;
+namespace S3Fanout.Shared.Announcing;
 
 /// <summary>
 /// Tells the world what is stored: a segment-ready notification per stored segment (in whatever order they finish),
-/// the manifest rewritten at most every <see cref="PublisherOptions.ManifestInterval"/> with the contiguous count
+/// the manifest rewritten at most every <see cref="IAnnouncerOptions.ManifestInterval"/> with the contiguous count
 /// (s3pipe2's keys one segment behind until the broadcast completes: <see cref="Manifest.WithStored"/>),
-/// and a heartbeat whenever nothing else was sent for <see cref="PublisherOptions.HeartbeatInterval"/>.
+/// and a heartbeat whenever nothing else was sent for <see cref="IAnnouncerOptions.HeartbeatInterval"/>.
 /// What it keeps does not grow with the broadcast: segments stored out of order wait in a map bounded by the upload
 /// window, and each one that joins the unbroken run goes to the <see cref="ChecksumSpool"/> file, not to memory.
 /// </summary>
@@ -20,7 +20,7 @@ internal sealed class BroadcastAnnouncer(
     ManifestStore manifests,
     INotificationSink sink,
     StepRetry retry,
-    PublisherOptions options,
+    IAnnouncerOptions options,
     TimeProvider time,
     ILogger<BroadcastAnnouncer> logger) : IDisposable
 {
@@ -46,6 +46,7 @@ internal sealed class BroadcastAnnouncer(
             Notify = options.Notify.ToString().ToLowerInvariant(),
             TopicArn = topicArn,
             UpdatedAt = now,
+            RelayedFrom = options.RelayedFrom,
         };
         await WriteManifestAsync(ct).ConfigureAwait(false);
         _lastManifestAt = time.GetTimestamp();
@@ -113,7 +114,7 @@ internal sealed class BroadcastAnnouncer(
             return;
         }
         var now = time.GetUtcNow();
-        _manifest = ((_manifest ?? new Manifest { FormatVersion = 1, SegmentSizeMb = options.SegmentSizeMiB, SegmentSizeBytes = options.SegmentSizeBytes }) with
+        _manifest = ((_manifest ?? new Manifest { FormatVersion = 1, SegmentSizeMb = options.SegmentSizeMiB, SegmentSizeBytes = options.SegmentSizeBytes, RelayedFrom = options.RelayedFrom }) with
         {
             Completed = false,
             State = BroadcastState.Aborted,

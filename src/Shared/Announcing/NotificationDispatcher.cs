@@ -5,7 +5,7 @@ using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.Shared.Telemetry;
 
-namespace S3Fanout.Publisher.Announcing;
+namespace S3Fanout.Shared.Announcing;
 
 /// <summary>
 /// Keeps notifications off the data path. The announcer hands each one over without waiting (<see cref="SendAsync"/>);
@@ -21,6 +21,8 @@ internal sealed class NotificationDispatcher(INotificationSink sink, TimeProvide
 {
     public const int Capacity = 4096;
     public static readonly TimeSpan MaxLateness = TimeSpan.FromSeconds(30);
+    /// <summary>How long the end of a broadcast waits for notifications still queued (the manifest already says it all).</summary>
+    public static readonly TimeSpan EndDrain = TimeSpan.FromSeconds(10);
     private const string FailingTemplate = "Notifications to {Target} are failing ({Error}); subscribers follow the manifest meanwhile";
     private const string UnsentTemplate = "Notifications to {Target} are failing: {Count} were still unsent {Deadline} after the end of the broadcast; subscribers follow the manifest";
 

@@ -1,6 +1,6 @@
 using S3Fanout.Shared.Protocol;
 
-namespace S3Fanout.Publisher.Announcing;
+namespace S3Fanout.Shared.Announcing;
 
 /// <summary>Where the publisher posts notifications: an SNS topic, the subscriber queues directly, or nowhere.</summary>
 internal interface INotificationSink

@@ -2,7 +2,7 @@ using System.Text;
 using S3Fanout.Shared.Buffers;
 using S3Fanout.Shared.Protocol;
 
-namespace S3Fanout.Publisher.Announcing;
+namespace S3Fanout.Shared.Announcing;
 
 /// <summary>
 /// The <c>.checksums</c> index as it grows: each segment's line is appended to a file as the segment joins the unbroken

@@ -1,6 +1,6 @@
 using S3Fanout.Shared.Protocol;
 
-namespace S3Fanout.Publisher.Announcing;
+namespace S3Fanout.Shared.Announcing;
 
 /// <summary>--notify none: pure S3; subscribers follow the manifest.</summary>
 internal sealed class NoNotificationSink : INotificationSink

@@ -6,7 +6,7 @@ using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Notifications;
 using S3Fanout.Shared.Protocol;
 
-namespace S3Fanout.Publisher.Announcing;
+namespace S3Fanout.Shared.Announcing;
 
 /// <summary>
 /// For accounts without SNS: sends each notification straight to every subscriber queue of the bucket's channel,

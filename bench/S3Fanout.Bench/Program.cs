@@ -22,7 +22,9 @@ var results = new Results();
 using var s3 = new RawS3(options.Endpoint);
 var stages = new Stages(options, s3, new CpuMeter(options.EmulatorPid), results, bucket);
 
-Stages.Log($"stream {Report.SizeText(options.SizeBytes)} (memory stage also {Report.SizeText(options.LargeBytes)}), {options.Runs} run(s){(options.Quick ? ", quick" : "")}; bucket {bucket} on {options.Endpoint}");
+Stages.Log(options.Scale is null
+    ? $"stream {Report.SizeText(options.SizeBytes)} (memory stage also {Report.SizeText(options.LargeBytes)}), {options.Runs} run(s){(options.Quick ? ", quick" : "")}; bucket {bucket} on {options.Endpoint}"
+    : $"scale harness; bucket {bucket} on {options.Endpoint}");
 if (options.Aws is null && options.Scale is null)
 {
     Stages.Log($"aws-cli rows OMITTED: {options.AwsMissingReason ?? "/usr/bin/aws is not installed"}");

@@ -10,12 +10,13 @@ namespace S3Fanout.Bench.Scale;
 /// as the last rule, each successful Subscribe (its queue ARN and when), which is when that subscriber joined.
 /// Not an AWS behaviour; an observer.
 /// </summary>
-internal sealed class ScaleCounters : AwsRule
+/// <param name="origin">The publisher's bucket; S3 requests on any other are the relays' copies.</param>
+internal sealed class ScaleCounters(string origin) : AwsRule
 {
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _joinedAt = new(StringComparer.Ordinal);
 
-    /// <summary>Requests per "Service Operation" ("S3 GET segment", "Sqs ReceiveMessage", "Sns Publish"…).</summary>
+    /// <summary>Requests per "Service Operation" ("S3 GET segment origin", "S3 COPY segment relay", "Sqs ReceiveMessage", "Sns Publish"…).</summary>
     public IReadOnlyDictionary<string, int> Requests => _requests;
 
     /// <summary>Stopwatch timestamp of the first successful Subscribe of each queue (by its ARN).</summary>
@@ -26,7 +27,7 @@ internal sealed class ScaleCounters : AwsRule
     public void Seen(ProxiedRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        _requests.AddOrUpdate(Name(request), 1, (_, n) => n + 1);
+        _requests.AddOrUpdate(Name(request, origin), 1, (_, n) => n + 1);
     }
 
     public int Count(string name) => _requests.GetValueOrDefault(name);
@@ -47,8 +48,11 @@ internal sealed class ScaleCounters : AwsRule
         return answer;
     }
 
-    /// <summary>S3 requests are told apart by what they touch: a segment key, the manifest, the checksum index, or other.</summary>
-    private static string Name(ProxiedRequest request)
+    /// <summary>
+    /// S3 requests are told apart by what they touch (a segment key, the manifest, the checksum index, or other), where
+    /// (the origin bucket or a relay's), and a CopyObject (a PUT with x-amz-copy-source) from a PUT.
+    /// </summary>
+    private static string Name(ProxiedRequest request, string origin)
     {
         if (request.Service != AwsService.S3)
         {
@@ -62,6 +66,8 @@ internal sealed class ScaleCounters : AwsRule
             _ when leaf.Length > 0 && leaf.All(char.IsAsciiDigit) => "segment",
             _ => "other",
         };
-        return $"S3 {request.Method} {what}";
+        var bucket = request.Target.Split('?', 2)[0].TrimStart('/').Split('/', 2)[0];
+        var method = request.Method == "PUT" && request.Header("x-amz-copy-source") is not null ? "COPY" : request.Method;
+        return $"S3 {method} {what} {(bucket == origin ? "origin" : "relay")}";
     }
 }

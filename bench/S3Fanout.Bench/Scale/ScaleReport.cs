@@ -6,7 +6,7 @@ using S3Fanout.TestSupport.Faults;
 namespace S3Fanout.Bench.Scale;
 
 /// <summary>The scale run's results: a table on stdout, JSON at --out and Markdown beside it, as the other bench modes.</summary>
-internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList<ScaleResult> variants, string? relayNote)
+internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList<ScaleResult> variants)
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -37,6 +37,8 @@ internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList
             ["segments_per_second"] = s.SegmentsPerSecond,
             ["publisher"] = $"-m 1 --flush-interval {s.FlushInterval.TotalMilliseconds:0}ms, stdin written in {s.SegmentKiB} KiB chunks every {s.WriteInterval.TotalMilliseconds:0} ms",
             ["subscriber_workers"] = s.Workers,
+            ["replicas"] = s.Replicas,
+            ["relays"] = s.Relays,
             ["prefix_get_rate"] = s.PrefixGetRate,
             ["prefix_get_rate_basis"] = $"AWS's 5,500 GET/s per prefix × {s.Subscribers} / 10,000 subscribers",
             ["filter_policies_per_topic"] = s.FilterPoliciesPerTopic,
@@ -44,7 +46,7 @@ internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList
             ["nproc"] = Environment.ProcessorCount,
         },
         ["variants"] = variants.Select(VariantJson).ToList(),
-        ["relays"] = relayNote is null ? null : new Dictionary<string, object?> { ["status"] = "omitted", ["note"] = relayNote },
+        ["passed"] = variants.All(v => v.Passed),
     };
 
     private static Dictionary<string, object?> VariantJson(ScaleResult r)
@@ -54,6 +56,8 @@ internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList
         return new Dictionary<string, object?>
         {
             ["name"] = r.Name,
+            ["relays"] = r.Relays,
+            ["passed"] = r.Passed,
             ["subscribers"] = r.Subscribers,
             ["segments"] = r.Segments,
             ["identical"] = r.Identical,
@@ -69,6 +73,7 @@ internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList
             {
                 ["s3_segment_gets"] = Round(r.PerSegmentAndSubscriber(r.SegmentGets), 4),
                 ["s3_all_gets"] = Round(r.PerSegmentAndSubscriber(r.Counters.Requests.Where(p => p.Key.StartsWith("S3 GET", StringComparison.Ordinal)).Sum(p => p.Value)), 4),
+                ["sns_publishes"] = Round(r.PerSegmentAndSubscriber(r.Counters.Count("Sns Publish")), 6),
                 ["sqs_requests"] = Round(r.PerSegmentAndSubscriber(r.Counters.Total(AwsService.Sqs)), 4),
             },
             ["sns_publishes_per_segment"] = Round(r.Segments == 0 ? 0 : r.Counters.Count("Sns Publish") / (double)r.Segments, 4),
@@ -84,8 +89,17 @@ internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList
                 ["harness"] = Round(r.HarnessCpuS),
                 ["publisher"] = Round(r.PublisherCpuS),
                 ["emulator"] = Round(r.EmulatorCpuS),
+                ["relays"] = Round(r.RelayCpuS),
             },
             ["harness_peak_rss_mib"] = Round(r.HarnessPeakRssMiB, 0),
+            ["relay"] = r.Relays == 0 ? null : new Dictionary<string, object?>
+            {
+                ["exit_codes"] = r.RelayExits,
+                ["errors"] = r.RelayErrors,
+                ["segment_gets_on_origin"] = r.SegmentBytesThroughRelays,
+                ["copies_per_segment"] = Round(r.Segments == 0 ? 0 : r.Counters.Count("S3 COPY segment relay") / (double)r.Segments, 3),
+                ["cpu_s"] = Round(r.RelayCpuS),
+            },
         };
     }
 
@@ -105,7 +119,7 @@ internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList
         Row("time to join, s (p50 / p99 / max)", r => Trio(r.JoinSeconds) + Inv($" ({r.JoinSeconds.Count} joined)"));
         Row("finish after the publisher's, s (p50 / p99 / max)", r => Trio(r.FinishLagSeconds));
         Row("broadcast length, s (first write → publisher exit)", r => Inv($"{r.BroadcastSeconds:F1}"));
-        Row("S3 segment GETs per segment and subscriber", r => Inv($"{r.PerSegmentAndSubscriber(r.SegmentGets):F3}"));
+        Row("S3 segment GETs per segment and subscriber (503-refused ones included)", r => Inv($"{r.PerSegmentAndSubscriber(r.SegmentGets):F3}"));
         Row("SNS publishes per segment", r => Inv($"{(r.Segments == 0 ? 0 : r.Counters.Count("Sns Publish") / (double)r.Segments):F3}"));
         Row("SQS requests per segment and subscriber", r => Inv($"{r.PerSegmentAndSubscriber(r.Counters.Total(AwsService.Sqs)):F3}"));
         Row("SQS requests per subscriber per second of broadcast", r => Inv($"{r.SqsPerSubscriberSecond:F2}"));
@@ -113,15 +127,21 @@ internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList
         Row("Subscribe Throttled / FilterPolicyLimitExceeded", r => Inv($"{r.Rules.Throttled} / {r.Rules.FilterPolicyRefusals}"));
         Row("CPU s: harness (subscribers + proxy) / publisher / emulator", r => Inv($"{r.HarnessCpuS:F1} / {r.PublisherCpuS:F1} / {r.EmulatorCpuS:F1}"));
         Row("harness peak RSS, MiB", r => Inv($"{r.HarnessPeakRssMiB:F0}"));
-        md.AppendLine();
-        foreach (var v in variants.Where(v => v.Failed > 0 || v.PublisherExit != 0))
+        if (variants.Any(v => v.Relays > 0))
         {
-            md.AppendLine(Inv($"{v.Name}: publisher exit {v.PublisherExit}; subscriber errors: {string.Join("; ", v.Errors)}"));
+            Row("relays: CopyObject per segment (all relays) / segment GETs on the origin (target 0)", r => r.Relays == 0 ? "–"
+                : Inv($"{(r.Segments == 0 ? 0 : r.Counters.Count("S3 COPY segment relay") / (double)r.Segments):F2} / {r.SegmentBytesThroughRelays}"));
+            Row("relays: exit codes / CPU s", r => r.Relays == 0 ? "–" : Inv($"{string.Join(",", r.RelayExits.Distinct())} / {r.RelayCpuS:F1}"));
+        }
+        md.AppendLine();
+        foreach (var v in variants.Where(v => !v.Passed))
+        {
+            md.AppendLine(Inv($"{v.Name}: publisher exit {v.PublisherExit}; subscriber errors: {string.Join("; ", v.Errors)}{(v.RelayErrors.Count > 0 ? "; relay errors: " + string.Join("; ", v.RelayErrors.Take(2)) : "")}"));
             md.AppendLine();
         }
-        if (relayNote is not null)
+        if (s.Relays == 0)
         {
-            md.AppendLine($"Behind {s.Relays} relays: OMITTED ({relayNote}).");
+            md.AppendLine("The relays variant was not run (--relays 0).");
             md.AppendLine();
         }
         return md.ToString();

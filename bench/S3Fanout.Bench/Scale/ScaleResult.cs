@@ -7,6 +7,10 @@ namespace S3Fanout.Bench.Scale;
 internal sealed class ScaleResult
 {
     public required string Name { get; init; }
+    public int Relays { get; init; }
+    public IReadOnlyList<int> RelayExits { get; init; } = [];
+    public IReadOnlyList<string> RelayErrors { get; init; } = [];
+    public double RelayCpuS { get; init; }
     public required int Subscribers { get; init; }
     public required int Segments { get; init; }
     public required string StreamSha256 { get; init; }
@@ -32,7 +36,10 @@ internal sealed class ScaleResult
 
     public IEnumerable<string> Errors => Outcomes.Where(x => x.Error is not null).Select(x => x.Error!).Distinct().Take(5);
 
-    public bool Passed => PublisherExit == 0 && Identical == Subscribers;
+    public bool Passed => PublisherExit == 0 && Identical == Subscribers && RelayExits.All(e => e == 0) && SegmentBytesThroughRelays == 0;
+
+    /// <summary>Segment GETs on the origin bucket while relays copy it: bytes through a relay host (the target is none).</summary>
+    public int SegmentBytesThroughRelays => Relays == 0 ? 0 : Counters.Count("S3 GET segment origin");
 
     /// <summary>Seconds from the subscribers' start to each one's first successful Subscribe.</summary>
     public List<double> JoinSeconds => [.. JoinedAt.Select(t => Seconds(StartedAt, t)).Order()];
@@ -43,7 +50,8 @@ internal sealed class ScaleResult
     /// <summary>The broadcast's length: from the first write to the publisher's exit.</summary>
     public double BroadcastSeconds => Seconds(FeedStartedAt, PublisherDoneAt);
 
-    public double SegmentGets => Counters.Count("S3 GET segment");
+    /// <summary>The segment GETs of the subscribers: on the origin, or on the relays' buckets.</summary>
+    public double SegmentGets => Counters.Count(Relays == 0 ? "S3 GET segment origin" : "S3 GET segment relay");
 
     public double PerSegmentAndSubscriber(double count) => Segments == 0 ? 0 : count / Segments / Subscribers;
 

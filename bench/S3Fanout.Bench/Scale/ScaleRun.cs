@@ -53,17 +53,26 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
         Stages.Log($"scale: {settings.Subscribers} subscribers in-process, {Report.SizeText(settings.StreamBytes)} in {settings.SegmentKiB} KiB segments at {settings.SegmentsPerSecond}/s; "
             + $"rules: {settings.FilterPoliciesPerTopic} filter policies/topic, {settings.SubscribesPerSecond} Subscribe/s, {settings.PrefixGetRate:0.#} GET/s per prefix");
 
-        var variants = new List<ScaleResult> { await VariantAsync("direct", stream, sha256).ConfigureAwait(false) };
-        var relayNote = "the relay command is not in this build (branch relay not merged); the relays variant is left out, not simulated";
-        var report = new ScaleReport(o, settings, variants, relayNote);
+        var variants = new List<ScaleResult> { await VariantAsync("direct", 0, stream, sha256).ConfigureAwait(false) };
+        if (settings.Relays > 0)
+        {
+            variants.Add(await VariantAsync($"behind {settings.Relays} relays", settings.Relays, stream, sha256).ConfigureAwait(false));
+        }
+        var report = new ScaleReport(o, settings, variants);
         report.Write();
         return variants.All(v => v.Passed) ? 0 : 1;
     }
 
-    private async Task<ScaleResult> VariantAsync(string name, byte[] stream, string sha256)
+    /// <param name="relays">0: every subscriber reads the origin; else R relay processes copy it into a bucket each and subscriber i reads relay i mod R.</param>
+    private async Task<ScaleResult> VariantAsync(string name, int relays, byte[] stream, string sha256)
     {
-        var prefix = $"scale/{name}-{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}";
-        var counters = new ScaleCounters();
+        var prefix = $"scale/{(relays == 0 ? "direct" : "relayed")}-{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}";
+        var relayBuckets = Enumerable.Range(1, relays).Select(i => $"{bucket}-r{i}").ToList();
+        foreach (var b in relayBuckets)
+        {
+            await s3.CreateBucketAsync(b).ConfigureAwait(false);
+        }
+        var counters = new ScaleCounters(bucket);
         _proxy.RequestSeen += counters.Seen;
         _proxy.Rules.Add(counters);
         var before = RuleFigures();
@@ -71,27 +80,51 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
         var cpuBefore = cpu.Read();
         var timeFile = Path.Combine(o.WorkDir, $"publish-{name}.time");
         var publisherErr = new StringBuilder();
-        using var publisher = StartPublisher($"s3://{bucket}/{prefix}", timeFile, publisherErr);
+        using var publisher = StartDotnet(o.PublisherDll, timeFile, publisherErr, stdin: true,
+            ["--endpoint-url", _proxy.Endpoint.ToString(), "-m", "1", "--flush-interval", $"{settings.FlushInterval.TotalMilliseconds:0}ms",
+                .. settings.Replicas > 0 ? (string[])["--replicas", $"{settings.Replicas}"] : [], $"s3://{bucket}/{prefix}"]);
+        var relayProcesses = new List<(Process Process, StringBuilder Err, string TimeFile)>();
         try
         {
-            await WaitForManifestAsync(prefix, publisher, publisherErr).ConfigureAwait(false);
+            await WaitForManifestAsync(bucket, prefix, publisher, publisherErr).ConfigureAwait(false);
+            foreach (var b in relayBuckets)
+            {
+                var err = new StringBuilder();
+                var relayTime = Path.Combine(o.WorkDir, $"relay-{b}.time");
+                relayProcesses.Add((StartDotnet(o.SubscriberDll, relayTime, err, stdin: false,
+                    ["relay", "--endpoint-url", _proxy.Endpoint.ToString(), "--wait", "300s", "--stall-timeout", "300s", $"s3://{bucket}/{prefix}", $"s3://{b}/{prefix}"]), err, relayTime));
+            }
+            foreach (var (b, r) in relayBuckets.Zip(relayProcesses))
+            {
+                await WaitForManifestAsync(b, prefix, r.Process, r.Err).ConfigureAwait(false);
+            }
             using var host = BuildHost();
             using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(20));
-            var location = BroadcastLocation.Parse($"s3://{bucket}/{prefix}");
+            var locations = relays == 0 ? [BroadcastLocation.Parse($"s3://{bucket}/{prefix}")] : relayBuckets.Select(b => BroadcastLocation.Parse($"s3://{b}/{prefix}")).ToList();
             var startedAt = Stopwatch.GetTimestamp();
-            var subscribers = Enumerable.Range(0, settings.Subscribers).Select(_ => Task.Run(() => FollowAsync(host.Services, location, deadline.Token))).ToList();
-            await WaitForJoinsAsync(counters, subscribers).ConfigureAwait(false);
+            var subscribers = Enumerable.Range(0, settings.Subscribers).Select(i => Task.Run(() => FollowAsync(host.Services, locations[i % locations.Count], deadline.Token))).ToList();
+            await WaitForJoinsAsync(counters, subscribers, settings.Subscribers + relays).ConfigureAwait(false);
             var policiesAtJoin = _quota.Total;
             var feedStarted = Stopwatch.GetTimestamp();
             await FeedAsync(publisher, stream).ConfigureAwait(false);
             await Shell.WaitAsync(publisher, TimeSpan.FromMinutes(10)).ConfigureAwait(false);
             var publisherDone = Stopwatch.GetTimestamp();
             var outcomes = await Task.WhenAll(subscribers).ConfigureAwait(false);
+            var relayRuns = new List<TimedRun>();
+            foreach (var r in relayProcesses)
+            {
+                var ended = await Shell.WaitAsync(r.Process, TimeSpan.FromMinutes(5)).ConfigureAwait(false);
+                relayRuns.Add(Shell.Collect(r.Process.ExitCode, 0, ended, r.TimeFile, Path.Combine(o.WorkDir, "none")));
+            }
             var cpuAfter = cpu.Read();
             var published = Shell.Collect(publisher.ExitCode, Stopwatch.GetElapsedTime(feedStarted, publisherDone).TotalSeconds, publisherDone, timeFile, Path.Combine(o.WorkDir, "none"));
             return new ScaleResult
             {
                 Name = name,
+                Relays = relays,
+                RelayExits = [.. relayRuns.Select(r => r.ExitCode)],
+                RelayErrors = [.. relayProcesses.Where(r => r.Process.ExitCode != 0).Select(r => Tail(r.Err))],
+                RelayCpuS = relayRuns.Sum(r => r.CpuS),
                 Subscribers = settings.Subscribers,
                 Segments = await CountSegmentsAsync(prefix).ConfigureAwait(false),
                 StreamSha256 = sha256,
@@ -115,11 +148,14 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
         finally
         {
             _proxy.RequestSeen -= counters.Seen;
-            if (!publisher.HasExited)
+            foreach (var p in relayProcesses.Select(r => r.Process).Append(publisher).Where(p => !p.HasExited))
             {
-                publisher.Kill(entireProcessTree: true);
+                p.Kill(entireProcessTree: true);
             }
-            await s3.DeletePrefixAsync(bucket, prefix).ConfigureAwait(false);
+            foreach (var b in relayBuckets.Prepend(bucket))
+            {
+                await s3.DeletePrefixAsync(b, prefix).ConfigureAwait(false);
+            }
         }
     }
 
@@ -160,15 +196,15 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
         }
     }
 
-    private Process StartPublisher(string url, string timeFile, StringBuilder stderr)
+    /// <summary>Starts one of the executables under /usr/bin/time (CPU seconds into <paramref name="timeFile"/>), stderr kept.</summary>
+    private Process StartDotnet(string dll, string timeFile, StringBuilder stderr, bool stdin, string[] args)
     {
-        var psi = new ProcessStartInfo("/usr/bin/time") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardError = true };
-        foreach (var a in (string[])["-f", "%e %U %S %M", "-o", timeFile, o.Dotnet, "exec", o.PublisherDll, "--endpoint-url", _proxy.Endpoint.ToString(),
-            "-m", "1", "--flush-interval", $"{settings.FlushInterval.TotalMilliseconds:0}ms", url])
+        var psi = new ProcessStartInfo("/usr/bin/time") { UseShellExecute = false, RedirectStandardInput = stdin, RedirectStandardError = true };
+        foreach (var a in (string[])["-f", "%e %U %S %M", "-o", timeFile, o.Dotnet, "exec", dll, .. args])
         {
             psi.ArgumentList.Add(a);
         }
-        var p = Process.Start(psi) ?? throw new StageException("cannot start the publisher");
+        var p = Process.Start(psi) ?? throw new StageException($"cannot start {dll}");
         p.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
@@ -183,8 +219,8 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
         return p;
     }
 
-    /// <summary>The publisher writes an open manifest before it reads stdin; subscribers started then find the broadcast.</summary>
-    private async Task WaitForManifestAsync(string prefix, Process publisher, StringBuilder stderr)
+    /// <summary>The publisher (and a relay) writes an open manifest before any segment; subscribers started then find the broadcast.</summary>
+    private async Task WaitForManifestAsync(string bucket, string prefix, Process publisher, StringBuilder stderr)
     {
         var until = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < until && !publisher.HasExited)
@@ -200,26 +236,26 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
             }
         }
         throw new StageException(publisher.HasExited
-            ? $"the publisher exited ({publisher.ExitCode}) before writing its manifest: {Tail(stderr)}"
-            : $"the publisher wrote no manifest within 60 s: {Tail(stderr)}");
+            ? $"s3://{bucket}/{prefix}: its writer exited ({publisher.ExitCode}) before writing the manifest: {Tail(stderr)}"
+            : $"s3://{bucket}/{prefix}: no manifest within 60 s: {Tail(stderr)}");
     }
 
-    /// <summary>Waits until every subscriber's Subscribe went through, or all have ended, or 3× the time 100/s needs + 60 s.</summary>
-    private async Task WaitForJoinsAsync(ScaleCounters counters, List<Task<SubscriberOutcome>> subscribers)
+    /// <summary>Waits until <paramref name="expected"/> Subscribe calls (subscribers' and relays') went through, or all have ended, or 3× the time 100/s needs + 60 s.</summary>
+    private async Task WaitForJoinsAsync(ScaleCounters counters, List<Task<SubscriberOutcome>> subscribers, int expected)
     {
-        var limit = TimeSpan.FromSeconds((3.0 * settings.Subscribers / settings.SubscribesPerSecond) + 60);
+        var limit = TimeSpan.FromSeconds((3.0 * expected / settings.SubscribesPerSecond) + 60);
         var clock = Stopwatch.StartNew();
         var lastLog = TimeSpan.Zero;
-        while (counters.Joined < settings.Subscribers && clock.Elapsed < limit && !subscribers.All(t => t.IsCompleted))
+        while (counters.Joined < expected && clock.Elapsed < limit && !subscribers.All(t => t.IsCompleted))
         {
             if (clock.Elapsed - lastLog >= TimeSpan.FromSeconds(5))
             {
-                Stages.Log($"  joined {counters.Joined}/{settings.Subscribers} after {clock.Elapsed.TotalSeconds:F0} s");
+                Stages.Log($"  joined {counters.Joined}/{expected} after {clock.Elapsed.TotalSeconds:F0} s");
                 lastLog = clock.Elapsed;
             }
             await Task.Delay(100).ConfigureAwait(false);
         }
-        Stages.Log($"  joined {counters.Joined}/{settings.Subscribers} after {clock.Elapsed.TotalSeconds:F1} s; publishing");
+        Stages.Log($"  joined {counters.Joined}/{expected} after {clock.Elapsed.TotalSeconds:F1} s; publishing");
     }
 
     /// <summary>Writes the stream in segment-sized chunks at the steady rate (each sealed alone by the flush interval), then ends stdin.</summary>

@@ -22,6 +22,8 @@ internal sealed record ScaleSettings
     /// <summary>Each in-process subscriber's -n.</summary>
     public int Workers { get; init; } = 2;
     public int Relays { get; init; } = 10;
+    /// <summary>The publisher's --replicas K (0: not given, for publishers without the option).</summary>
+    public int Replicas { get; init; }
 
     public int StreamBytes => StreamKiB * 1024;
     public int ChunkBytes => SegmentKiB * 1024;
@@ -42,6 +44,7 @@ internal sealed record ScaleSettings
             SegmentsPerSecond = Int("scale-rate", 20),
             Workers = Int("scale-workers", 2),
             Relays = Int("relays", 10),
+            Replicas = Int("replicas", 0),
             PrefixGetRate = values.TryGetValue("prefix-get-rate", out var rate)
                 ? double.Parse(rate, CultureInfo.InvariantCulture)
                 : Math.Max(1, AwsGetsPerPrefix * subscribers / AwsFleet),

@@ -60,6 +60,7 @@ internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList
             ["passed"] = r.Passed,
             ["subscribers"] = r.Subscribers,
             ["segments"] = r.Segments,
+            ["average_segment_kib"] = Round(r.Segments == 0 ? 0 : r.StreamBytes / 1024.0 / r.Segments, 1),
             ["identical"] = r.Identical,
             ["failed"] = r.Failed,
             ["errors"] = r.Errors.ToList(),
@@ -115,12 +116,12 @@ internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList
         md.AppendLine("| --- |" + string.Concat(variants.Select(_ => " --- |")));
         void Row(string label, Func<ScaleResult, string> value) => md.AppendLine($"| {label} | " + string.Join(" | ", variants.Select(value)) + " |");
         Row("byte-identical (SHA-256 of each copy = the stream's)", r => Inv($"{r.Identical} of {r.Subscribers}{(r.Failed > 0 ? $" ({r.Failed} failed)" : "")}"));
-        Row("segments", r => Inv($"{r.Segments}"));
+        Row("segments (average size; the publisher seals what stdin gave it after the flush interval)", r => Inv($"{r.Segments} ({(r.Segments == 0 ? 0 : r.StreamBytes / 1024.0 / r.Segments):F0} KiB)"));
         Row("time to join, s (p50 / p99 / max)", r => Trio(r.JoinSeconds) + Inv($" ({r.JoinSeconds.Count} joined)"));
         Row("finish after the publisher's, s (p50 / p99 / max)", r => Trio(r.FinishLagSeconds));
         Row("broadcast length, s (first write → publisher exit)", r => Inv($"{r.BroadcastSeconds:F1}"));
         Row("S3 segment GETs per segment and subscriber (503-refused ones included)", r => Inv($"{r.PerSegmentAndSubscriber(r.SegmentGets):F3}"));
-        Row("SNS publishes per segment", r => Inv($"{(r.Segments == 0 ? 0 : r.Counters.Count("Sns Publish") / (double)r.Segments):F3}"));
+        Row("SNS publishes per segment (the relays' included)", r => Inv($"{(r.Segments == 0 ? 0 : r.Counters.Count("Sns Publish") / (double)r.Segments):F3}"));
         Row("SQS requests per segment and subscriber", r => Inv($"{r.PerSegmentAndSubscriber(r.Counters.Total(AwsService.Sqs)):F3}"));
         Row("SQS requests per subscriber per second of broadcast", r => Inv($"{r.SqsPerSubscriberSecond:F2}"));
         Row("503 SlowDown seen / absorbed", r => Inv($"{r.Rules.SlowDowns} / {(r.Failed == 0 ? r.Rules.SlowDowns.ToString(CultureInfo.InvariantCulture) : "not all")}"));

@@ -123,7 +123,7 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
                 Name = name,
                 Relays = relays,
                 RelayExits = [.. relayRuns.Select(r => r.ExitCode)],
-                RelayErrors = [.. relayProcesses.Where(r => r.Process.ExitCode != 0).Select(r => Tail(r.Err))],
+                RelayErrors = [.. relayProcesses.Where(r => r.Process.ExitCode != 0).Select(r => Stages.Tail(r.Err))],
                 RelayCpuS = relayRuns.Sum(r => r.CpuS),
                 Subscribers = settings.Subscribers,
                 Segments = await CountSegmentsAsync(prefix).ConfigureAwait(false),
@@ -134,7 +134,7 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
                 FeedStartedAt = feedStarted,
                 PublisherDoneAt = publisherDone,
                 PublisherExit = publisher.ExitCode,
-                PublisherStderr = Tail(publisherErr),
+                PublisherStderr = Stages.Tail(publisherErr),
                 PublisherCpuS = published.CpuS,
                 HarnessCpuS = cpuAfter.Self - cpuBefore.Self,
                 EmulatorCpuS = cpuAfter.Emulator - cpuBefore.Emulator,
@@ -204,19 +204,7 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
         {
             psi.ArgumentList.Add(a);
         }
-        var p = Process.Start(psi) ?? throw new StageException($"cannot start {dll}");
-        p.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (stderr)
-                {
-                    stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        p.BeginErrorReadLine();
-        return p;
+        return Shell.StartKeepingStderr(psi, stderr);
     }
 
     /// <summary>The publisher (and a relay) writes an open manifest before any segment; subscribers started then find the broadcast.</summary>
@@ -236,8 +224,8 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
             }
         }
         throw new StageException(publisher.HasExited
-            ? $"s3://{bucket}/{prefix}: its writer exited ({publisher.ExitCode}) before writing the manifest: {Tail(stderr)}"
-            : $"s3://{bucket}/{prefix}: no manifest within 60 s: {Tail(stderr)}");
+            ? $"s3://{bucket}/{prefix}: its writer exited ({publisher.ExitCode}) before writing the manifest: {Stages.Tail(stderr)}"
+            : $"s3://{bucket}/{prefix}: no manifest within 60 s: {Stages.Tail(stderr)}");
     }
 
     /// <summary>Waits until <paramref name="expected"/> Subscribe calls (subscribers' and relays') went through, or all have ended, or 3× the time 100/s needs + 60 s.</summary>
@@ -291,15 +279,6 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
         }
         while (page.IsTruncated == true);
         return count;
-    }
-
-    private static string Tail(StringBuilder text)
-    {
-        lock (text)
-        {
-            var s = text.ToString().TrimEnd();
-            return s.Length <= 600 ? s : s[^600..];
-        }
     }
 }
 

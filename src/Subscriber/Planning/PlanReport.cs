@@ -9,20 +9,30 @@ internal static class PlanReport
     public static string Text(CapacityPlan plan)
     {
         var i = plan.Inputs;
+        var sources = new List<string>();
+        string Ref(string url)
+        {
+            if (!sources.Contains(url))
+            {
+                sources.Add(url);
+            }
+            return Invariant($"[{sources.IndexOf(url) + 1}]");
+        }
         var text = new StringBuilder();
         text.AppendLine(Invariant($"{i.BytesPerSecond / 1e6:#,0.##} MB/s in {i.SegmentMiB} MiB segments = {i.SegmentsPerSecond:#,0.##} segments/s; {i.Subscribers:#,0} subscribers; replicas {i.Replicas}; relays {i.Relays}; notify window {i.NotifyWindow.TotalMilliseconds:0} ms"));
         text.AppendLine();
         foreach (var line in plan.Lines)
         {
-            text.AppendLine(Invariant($"{(line.Over ? "OVER" : "OK"),-4}  {line.Component}: {Number(line.Value)} {line.Unit}  (quota: {line.Quota.Text}; {line.Quota.Source})"));
+            text.AppendLine(Invariant($"{(line.Over ? "OVER" : "OK"),-4}  {line.Component}: {Number(line.Value)} {line.Unit}  (quota: {line.Quota.Text} {Ref(line.Quota.Source)})"));
         }
         text.AppendLine();
-        text.AppendLine("Dollars an hour (us-east-1):");
+        text.AppendLine(Invariant($"Dollars an hour (us-east-1, prices looked up {PriceTable.LookedUp}):"));
         foreach (var cost in plan.Costs)
         {
-            text.AppendLine(Invariant($"  {cost.Price.Item,-42} {Number(cost.UnitsPerHour),16} × ${cost.Price.Dollars}/{cost.Price.PerUnits:#,0} = ${cost.DollarsPerHour,9:#,0.00}  ({cost.Price.Source}, {cost.Price.LookedUp})"));
+            var price = Invariant($"${cost.Price.Dollars} per {cost.Price.PerUnits:#,0} {Ref(cost.Price.Source)}");
+            text.AppendLine(Invariant($"  {cost.Price.Item,-40} {Number(cost.UnitsPerHour),13} × {price,-24} = ${cost.DollarsPerHour,9:#,0.00}"));
         }
-        text.AppendLine(Invariant($"  {"total",-42} {"",16}   {"",-16}   ${plan.DollarsPerHour,9:#,0.00}"));
+        text.AppendLine(Invariant($"  {"total",-40} {"",13}   {"",-24}   ${plan.DollarsPerHour,9:#,0.00}"));
         var suggestions = plan.Suggestions();
         if (suggestions.Count > 0)
         {
@@ -32,6 +42,11 @@ internal static class PlanReport
             {
                 text.AppendLine("  " + s);
             }
+        }
+        text.AppendLine();
+        for (var n = 0; n < sources.Count; n++)
+        {
+            text.AppendLine(Invariant($"[{n + 1}] {sources[n]}"));
         }
         return text.ToString();
     }

@@ -123,7 +123,7 @@ internal sealed class ScaleReport(BenchOptions o, ScaleSettings s, IReadOnlyList
         Row("S3 segment GETs per segment and subscriber (503-refused ones included)", r => Inv($"{r.PerSegmentAndSubscriber(r.SegmentGets):F3}"));
         Row("SNS publishes per segment (the relays' included)", r => Inv($"{(r.Segments == 0 ? 0 : r.Counters.Count("Sns Publish") / (double)r.Segments):F3}"));
         Row("SQS requests per segment and subscriber", r => Inv($"{r.PerSegmentAndSubscriber(r.Counters.Total(AwsService.Sqs)):F3}"));
-        Row("SQS requests per subscriber per second of broadcast", r => Inv($"{r.SqsPerSubscriberSecond:F2}"));
+        Row("SQS receives and deletes per subscriber per second of broadcast", r => Inv($"{r.SqsPerSubscriberSecond:F2}"));
         Row("503 SlowDown seen / absorbed", r => Inv($"{r.Rules.SlowDowns} / {(r.Failed == 0 ? r.Rules.SlowDowns.ToString(CultureInfo.InvariantCulture) : "not all")}"));
         Row("Subscribe Throttled / FilterPolicyLimitExceeded", r => Inv($"{r.Rules.Throttled} / {r.Rules.FilterPolicyRefusals}"));
         Row("CPU s: harness (subscribers + proxy) / publisher / emulator", r => Inv($"{r.HarnessCpuS:F1} / {r.PublisherCpuS:F1} / {r.EmulatorCpuS:F1}"));

@@ -55,7 +55,12 @@ internal sealed class ScaleResult
 
     public double PerSegmentAndSubscriber(double count) => Segments == 0 ? 0 : count / Segments / Subscribers;
 
-    public double SqsPerSubscriberSecond => Counters.Total(AwsService.Sqs) / (double)Subscribers / Math.Max(BroadcastSeconds, 0.001);
+    /// <summary>
+    /// The subscribers' message requests (ReceiveMessage, DeleteMessage, DeleteMessageBatch; not the queue's set-up and
+    /// removal) per subscriber per second of broadcast: the "2 or fewer a second".
+    /// </summary>
+    public double SqsPerSubscriberSecond =>
+        (Counters.Count("Sqs ReceiveMessage") + Counters.Count("Sqs DeleteMessage") + Counters.Count("Sqs DeleteMessageBatch")) / (double)Subscribers / Math.Max(BroadcastSeconds, 0.001);
 
     public static double Percentile(IReadOnlyList<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];

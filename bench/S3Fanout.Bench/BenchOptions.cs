@@ -25,6 +25,8 @@ internal sealed class BenchOptions
     public bool SdkVariants { get; init; }
     public bool MemoryProbe { get; init; }
     public bool LongBroadcast { get; init; }
+    /// <summary>--scale: the fan-out harness (<see cref="Scale.ScaleRun"/>) with these settings.</summary>
+    public Scale.ScaleSettings? Scale { get; init; }
     public int LatencyLines { get; init; } = 120;
     public int LatencyWarmupLines { get; init; } = 10;
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
@@ -48,6 +50,7 @@ internal sealed class BenchOptions
         var sdkVariants = false;
         var memoryProbe = false;
         var longBroadcast = false;
+        var scale = false;
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -69,6 +72,11 @@ internal sealed class BenchOptions
             if (a == "--long-broadcast")
             {
                 longBroadcast = true;
+                continue;
+            }
+            if (a == "--scale")
+            {
+                scale = true;
                 continue;
             }
             if (!a.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
@@ -94,6 +102,7 @@ internal sealed class BenchOptions
             SdkVariants = sdkVariants,
             MemoryProbe = memoryProbe,
             LongBroadcast = longBroadcast,
+            Scale = scale ? global::S3Fanout.Bench.Scale.ScaleSettings.From(values) : null,
             SizeMiB = Int("size-mib", quick ? 16 : 1024),
             LargeFactor = Int("large-factor", 4),
             FanoutMiB = Int("fanout-mib", Math.Min(256, Int("size-mib", quick ? 16 : 1024))),

@@ -22,8 +22,10 @@ var results = new Results();
 using var s3 = new RawS3(options.Endpoint);
 var stages = new Stages(options, s3, new CpuMeter(options.EmulatorPid), results, bucket);
 
-Stages.Log($"stream {Report.SizeText(options.SizeBytes)} (memory stage also {Report.SizeText(options.LargeBytes)}), {options.Runs} run(s){(options.Quick ? ", quick" : "")}; bucket {bucket} on {options.Endpoint}");
-if (options.Aws is null)
+Stages.Log(options.Scale is null
+    ? $"stream {Report.SizeText(options.SizeBytes)} (memory stage also {Report.SizeText(options.LargeBytes)}), {options.Runs} run(s){(options.Quick ? ", quick" : "")}; bucket {bucket} on {options.Endpoint}"
+    : $"scale harness; bucket {bucket} on {options.Endpoint}");
+if (options.Aws is null && options.Scale is null)
 {
     Stages.Log($"aws-cli rows OMITTED: {options.AwsMissingReason ?? "/usr/bin/aws is not installed"}");
 }
@@ -38,6 +40,10 @@ if (options.SdkVariants)
 if (options.LongBroadcast)
 {
     return await LongBroadcast.RunAsync(options, s3, bucket);
+}
+if (options.Scale is { } scale)
+{
+    return await new S3Fanout.Bench.Scale.ScaleRun(options, s3, bucket, scale).RunAsync();
 }
 if (options.MemoryProbe)
 {

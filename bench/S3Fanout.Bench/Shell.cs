@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 
 namespace S3Fanout.Bench;
 
@@ -24,6 +25,24 @@ internal static class Shell
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(script);
         return Process.Start(psi) ?? throw new InvalidOperationException("cannot start bash");
+    }
+
+    /// <summary>Starts <paramref name="psi"/> (its stderr redirected) and appends each stderr line to <paramref name="stderr"/>.</summary>
+    public static Process StartKeepingStderr(ProcessStartInfo psi, StringBuilder stderr)
+    {
+        var p = Process.Start(psi) ?? throw new StageException($"cannot start {psi.FileName} {string.Join(' ', psi.ArgumentList)}");
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (stderr)
+                {
+                    stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        p.BeginErrorReadLine();
+        return p;
     }
 
     /// <summary><c>/usr/bin/time</c> writing "wall user sys maxrss_kb" as the last line of <paramref name="timeFile"/>.</summary>

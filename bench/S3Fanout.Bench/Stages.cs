@@ -536,22 +536,11 @@ internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results res
         {
             psi.ArgumentList.Add(a);
         }
-        var p = Process.Start(psi) ?? throw new StageException($"cannot start {dll}");
-        p.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (stderr)
-                {
-                    stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        p.BeginErrorReadLine();
-        return p;
+        return Shell.StartKeepingStderr(psi, stderr);
     }
 
-    private static string Tail(StringBuilder sb)
+    /// <summary>The last three stderr lines kept by <see cref="Shell.StartKeepingStderr"/>, on one line.</summary>
+    public static string Tail(StringBuilder sb)
     {
         lock (sb)
         {

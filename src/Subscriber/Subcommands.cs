@@ -23,6 +23,12 @@ internal static class Subcommands
             epilogs[command.Command] = command.Epilog;
         }
 
+        // Capacity and cost of a fan-out, before it is built.
+        var plan = new Planning.PlanCommand();
+        plan.Command.SetAction(plan.RunAsync);
+        root.Subcommands.Add(plan.Command);
+        epilogs[plan.Command] = Planning.PlanCommand.Epilog;
+
         // The mirror fleet: the long-running service and its queue janitor.
         Fleet.FleetCommands.AddTo(root);
         if (root.Options.OfType<HelpOption>().FirstOrDefault() is { Action: HelpAction standard } help)

@@ -101,14 +101,19 @@ internal static class SubscribeCommand
             }
             using var host = common.BuildHost(parse, options.Tries, options.Workers * 2);
             var loggers = host.Services.GetRequiredService<ILoggerFactory>();
-            var result = await FollowAsync(options, host.Services, ct).ConfigureAwait(false);
+            var result = await FollowAsync(options, host.Services, sink: null, ct).ConfigureAwait(false);
             loggers.CreateLogger("s3fanout-subscribe").LogInformation("Received {Bytes} bytes in {Segments} segments from {Broadcast} in {Elapsed} ({Rate:F1} MiB/s), sha256 {Sha256}",
                 result.Bytes, result.Segments, options.Location, result.Elapsed, result.Bytes / 1048576.0 / Math.Max(result.Elapsed.TotalSeconds, 0.001), result.Sha256);
             return ExitCodes.Ok;
         }
     }
 
-    private static async Task<ReadResult> FollowAsync(SubscriberOptions options, IServiceProvider services, CancellationToken ct)
+    /// <summary>
+    /// Follows one broadcast with the services of an <see cref="S3FanoutHost"/>: the command's whole composition. The
+    /// scale harness (bench/S3Fanout.Bench) runs many of these in one process on one host, each with its own queue.
+    /// </summary>
+    /// <param name="sink">Where the verified bytes go; null: stdout, or <c>-o FILE</c>. Disposed when the read ends.</param>
+    internal static async Task<ReadResult> FollowAsync(SubscriberOptions options, IServiceProvider services, ISegmentSink? sink, CancellationToken ct)
     {
         var aws = services.GetRequiredService<AwsConnection>();
         var loggers = services.GetRequiredService<ILoggerFactory>();
@@ -133,7 +138,7 @@ internal static class SubscribeCommand
             };
             await using (ProgressScope.StartIfWanted(options.Progress, follower.Progress, "received", showLag: true))
             {
-                return await WriteAsync(options, follower, tracker, sources, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);
+                return await WriteAsync(options, follower, tracker, sources, sink, loggers.CreateLogger("s3fanout-subscribe"), ct).ConfigureAwait(false);
             }
         }
         finally
@@ -257,13 +262,13 @@ internal static class SubscribeCommand
     }
 
     private static async Task<ReadResult> WriteAsync(
-        SubscriberOptions options, BroadcastReader follower, BroadcastTracker tracker, List<Func<CancellationToken, Task>> sources, ILogger logger, CancellationToken ct)
+        SubscriberOptions options, BroadcastReader follower, BroadcastTracker tracker, List<Func<CancellationToken, Task>> sources, ISegmentSink? given, ILogger logger, CancellationToken ct)
     {
         // -o FILE: FILE.partial (and FILE.partial.state) hold the progress; FILE appears only once the stream verified.
-        await using ISegmentSink sink = options.OutputFile is null
+        await using ISegmentSink sink = given ?? (options.OutputFile is null
             ? new StdoutSink()
             : await FileSink.OpenAsync(options.OutputFile + ".partial", options.OutputFile, options.Location.ToString(), tracker.UploadBegan, options.Resume,
-                () => tracker.UploadBegan, logger, ct).ConfigureAwait(false);
+                () => tracker.UploadBegan, logger, ct).ConfigureAwait(false));
         return await follower.RunAsync(sink, sources, ct).ConfigureAwait(false);
     }
 }

@@ -32,9 +32,6 @@ internal sealed class PublishCoordinator(
     /// <summary>Live counters for the progress display and metrics.</summary>
     public TransferProgress Progress { get; } = new("publish");
 
-    /// <summary>How long the end of a broadcast waits for notifications still queued (the manifest already says it all).</summary>
-    public static readonly TimeSpan NotificationDrain = NotificationDispatcher.EndDrain;
-
     private readonly ILogger _logger = loggers.CreateLogger<PublishCoordinator>();
     private readonly BroadcastStore _store = new(s3, options.Tries, options.RequestTimeout, loggers.CreateLogger<BroadcastStore>(), time);
 
@@ -52,46 +49,17 @@ internal sealed class PublishCoordinator(
         // A segment PUT is bounded by the uploader's no-progress watchdog, not a fixed time: a large one may rightly take minutes.
         var uploadRetry = new StepRetry(options.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time, slowDowns: SlowDownGovernor.Shared);
         var uploader = new SegmentUploader(sealedSegments.Reader, storedSegments.Writer, s3, slots, uploadRetry, options, Progress, time, loggers.CreateLogger<SegmentUploader>());
-        var notifications = new NotificationDispatcher(sink, time, loggers.CreateLogger<NotificationDispatcher>());
-        // Segment notices sealed within one --notify-window go out as one message (announcer → coalescer → dispatcher).
-        using var coalescer = new NotificationCoalescer(notifications, options.NotifyWindow, time);
-        using var announcer = new BroadcastAnnouncer(storedSegments.Reader, manifests, coalescer, retry, options, time, loggers.CreateLogger<BroadcastAnnouncer>());
-
-        // Notifications go out beside the pipeline, never in its way; the end waits for them only NotificationDrain long.
-        // Not linked to ct: after Ctrl-C the aborted notification still goes out, within the same drain deadline.
-        using var stopNotifying = new CancellationTokenSource();
-        var notifying = Task.Run(() => notifications.RunAsync(stopNotifying.Token), CancellationToken.None);
-        using var stopCoalescing = new CancellationTokenSource();
-        var coalescing = Task.Run(() => coalescer.RunAsync(stopCoalescing.Token), CancellationToken.None);
-        try
+        // Segment notices sealed within one --notify-window go out as one message, beside the pipeline, never in its way.
+        var outlet = new NotificationOutlet(sink, options.NotifyWindow, time, loggers);
+        await using var _ = outlet.ConfigureAwait(false);
+        using var announcer = new BroadcastAnnouncer(storedSegments.Reader, manifests, outlet.Input, retry, options, time, loggers.CreateLogger<BroadcastAnnouncer>());
+        await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);
+        await RunPipelineAsync(segmenter, uploader, announcer, ct).ConfigureAwait(false);
+        if (options.AssembleTo is { } to)
         {
-            await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);
-            await RunPipelineAsync(segmenter, uploader, announcer, ct).ConfigureAwait(false);
-            if (options.AssembleTo is { } to)
-            {
-                await AssembleAsync(announcer, to, ct).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            await StopCoalescingAsync(coalescer, coalescing, stopCoalescing).ConfigureAwait(false);
-            await notifications.DrainAsync(notifying, stopNotifying, NotificationDrain).ConfigureAwait(false);
+            await AssembleAsync(announcer, to, ct).ConfigureAwait(false);
         }
         return new PublishResult(segmenter.TotalBytes, segmenter.SegmentCount, segmenter.StreamSha256, time.GetElapsedTime(started));
-    }
-
-    /// <summary>Sends what the coalescer still holds (only a dispatcher's queue waits behind it) and stops its timer.</summary>
-    private static async Task StopCoalescingAsync(NotificationCoalescer coalescer, Task coalescing, CancellationTokenSource stop)
-    {
-        await coalescer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        await stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await coalescing.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 
     private async Task RunPipelineAsync(StdinSegmenter segmenter, SegmentUploader uploader, BroadcastAnnouncer announcer, CancellationToken ct)

@@ -102,7 +102,7 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
             using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(20));
             var locations = relays == 0 ? [BroadcastLocation.Parse($"s3://{bucket}/{prefix}")] : relayBuckets.Select(b => BroadcastLocation.Parse($"s3://{b}/{prefix}")).ToList();
             var startedAt = Stopwatch.GetTimestamp();
-            var subscribers = Enumerable.Range(0, settings.Subscribers).Select(i => Task.Run(() => FollowAsync(host.Services, locations[i % locations.Count], deadline.Token))).ToList();
+            var subscribers = Enumerable.Range(0, settings.Subscribers).Select(i => Task.Run(() => FollowAsync(host.Services, locations[i % locations.Count], i, deadline.Token))).ToList();
             await WaitForJoinsAsync(counters, subscribers, settings.Subscribers + relays).ConfigureAwait(false);
             var policiesAtJoin = _quota.Total;
             var feedStarted = Stopwatch.GetTimestamp();
@@ -175,7 +175,7 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
         return S3FanoutHost.CreateBuilder(aws, new LogSettings { Level = LogLevel.Error }).Build();
     }
 
-    private async Task<SubscriberOutcome> FollowAsync(IServiceProvider services, BroadcastLocation location, CancellationToken ct)
+    private async Task<SubscriberOutcome> FollowAsync(IServiceProvider services, BroadcastLocation location, int number, CancellationToken ct)
     {
         var sink = new HashingSink();
         var options = new SubscriberOptions
@@ -184,6 +184,8 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
             Workers = settings.Workers,
             Wait = TimeSpan.FromMinutes(5),
             StallTimeout = TimeSpan.FromMinutes(2),
+            // Each reader is its own machine of the fleet: its own identity picks its read replica.
+            Identity = $"scale-subscriber-{number}",
         };
         try
         {

@@ -31,5 +31,5 @@ internal interface IAnnouncerOptions
     int Replicas => 0;
 
     /// <summary>How long segment notices are gathered into one message (see <see cref="NotificationCoalescer"/>).</summary>
-    TimeSpan NotifyWindow => NotificationBudget.DefaultNotifyWindow;
+    TimeSpan NotifyWindow { get; }
 }

@@ -66,41 +66,34 @@ internal sealed class RelayCoordinator(
     private async Task<RelayResult> RelayAsync(
         RelayOptions relay, BroadcastTracker tracker, INotificationSink sink, List<Func<CancellationToken, Task>> sources, long started, CancellationToken ct)
     {
-        var retry = new StepRetry(relay.Tries, _logger, attemptTimeout: relay.RequestTimeout, time: time);
+        var retry = new StepRetry(relay.Tries, _logger, attemptTimeout: relay.RequestTimeout, time: time, slowDowns: SlowDownGovernor.Shared);
         var manifests = new ManifestStore(_destinationStore, relay.Destination, relay.Put);
         var copied = Channel.CreateBounded<SegmentInfo>(new BoundedChannelOptions(relay.Workers + 1) { SingleReader = true });
         // Each copy attempt has its own limit (RelayOptions.CopyTimeout), by the segment's size.
-        var copyRetry = new StepRetry(relay.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time);
+        var copyRetry = new StepRetry(relay.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time, slowDowns: SlowDownGovernor.Shared);
         var copier = new SegmentCopier(tracker, sourceServices.GetRequiredService<AwsConnection>().S3, destination.S3, copied.Writer, retry, copyRetry, relay, time, loggers.CreateLogger<SegmentCopier>());
-        var notifications = new NotificationDispatcher(sink, time, loggers.CreateLogger<NotificationDispatcher>());
-        using var announcer = new BroadcastAnnouncer(copied.Reader, manifests, notifications, retry, relay, time, loggers.CreateLogger<BroadcastAnnouncer>());
-        using var stopNotifying = new CancellationTokenSource();
-        var notifying = Task.Run(() => notifications.RunAsync(stopNotifying.Token), CancellationToken.None);
+        // Announced as a publisher announces: segment notices coalesced over the window, sent beside the copying.
+        var outlet = new NotificationOutlet(sink, relay.NotifyWindow, time, loggers);
+        await using var _ = outlet.ConfigureAwait(false);
+        using var announcer = new BroadcastAnnouncer(copied.Reader, manifests, outlet.Input, retry, relay, time, loggers.CreateLogger<BroadcastAnnouncer>());
+        await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);
         try
         {
-            await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);
-            try
+            using var done = new CancellationTokenSource();
+            await StageGroup.RunAsync(ct, [async t =>
             {
-                using var done = new CancellationTokenSource();
-                await StageGroup.RunAsync(ct, [async t =>
-                {
-                    await copier.RunAsync(t).ConfigureAwait(false);
-                    await done.CancelAsync().ConfigureAwait(false);
-                }, announcer.RunAsync, .. sources.Select(stage => BroadcastReader.UntilDone(stage, done.Token))]).ConfigureAwait(false);
-                var final = tracker.Final ?? throw new FatalException(ExitCodes.Internal, $"copied {tracker.Location} without knowing its end");
-                var sha256 = final.Sha256 ?? throw new FatalException(ExitCodes.Integrity, $"{tracker.Location} completed without a stream SHA-256");
-                await announcer.CompleteAsync(final.Bytes, sha256, ct).ConfigureAwait(false);
-                return new RelayResult(final.Bytes, final.Segments, sha256, copier.CheckedByCopyChecksum, copier.CheckedByDownload, time.GetElapsedTime(started));
-            }
-            catch (Exception e)
-            {
-                await announcer.AbortAfterAsync(e, "the relay was interrupted", relay.RequestTimeout, ct).ConfigureAwait(false);
-                throw;
-            }
+                await copier.RunAsync(t).ConfigureAwait(false);
+                await done.CancelAsync().ConfigureAwait(false);
+            }, announcer.RunAsync, .. sources.Select(stage => BroadcastReader.UntilDone(stage, done.Token))]).ConfigureAwait(false);
+            var final = tracker.Final ?? throw new FatalException(ExitCodes.Internal, $"copied {tracker.Location} without knowing its end");
+            var sha256 = final.Sha256 ?? throw new FatalException(ExitCodes.Integrity, $"{tracker.Location} completed without a stream SHA-256");
+            await announcer.CompleteAsync(final.Bytes, sha256, ct).ConfigureAwait(false);
+            return new RelayResult(final.Bytes, final.Segments, sha256, copier.CheckedByCopyChecksum, copier.CheckedByDownload, time.GetElapsedTime(started));
         }
-        finally
+        catch (Exception e)
         {
-            await notifications.DrainAsync(notifying, stopNotifying, NotificationDispatcher.EndDrain).ConfigureAwait(false);
+            await announcer.AbortAfterAsync(e, "the relay was interrupted", relay.RequestTimeout, ct).ConfigureAwait(false);
+            throw;
         }
     }
 

@@ -26,6 +26,9 @@ internal sealed record RelayOptions : IAnnouncerOptions
     public NotifyMode Notify { get; init; } = NotifyMode.Sns;
     public string? Topic { get; init; }
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Segment notices of the copy are coalesced as the publisher's are, over the default window.</summary>
+    public TimeSpan NotifyWindow { get; init; } = S3Fanout.Shared.Notifications.NotificationBudget.DefaultNotifyWindow;
     public TimeSpan ManifestInterval { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>A fallback download of a copy (endpoint without copy checksums) that moves no byte for this long is tried again.</summary>

@@ -10,7 +10,7 @@ namespace S3Fanout.IntegrationTests.Assembly;
 /// <summary>
 /// <c>s3fanout-subscribe assemble</c> on broadcasts the real publisher left in the emulator, through the rules layer:
 /// S3's multipart part sizes (<see cref="MultipartPartSizeRule"/>) and full-object CRC-64/NVME answers
-/// (<see cref="FullObjectChecksumRule"/>), with every GET counted (<see cref="GetBytesCounter"/>).
+/// (<see cref="FullObjectChecksumRule"/>), with every GET counted (<see cref="SegmentReadCounter"/>).
 /// </summary>
 [Collection("emulator")]
 public sealed class AssembleTests(EmulatorFixture emulator)
@@ -30,7 +30,7 @@ public sealed class AssembleTests(EmulatorFixture emulator)
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1401);
         var parts = proxy.Rules.Add(new MultipartPartSizeRule());
         var checksums = proxy.Rules.Add(new FullObjectChecksumRule());
-        var downloads = proxy.Rules.Add(new GetBytesCounter());
+        var downloads = proxy.Rules.Add(new SegmentReadCounter());
 
         var (_, text) = await AssembleAsync(proxy, $"s3://{bucket}/mixed", $"s3://{archive}/mixed.bin");
 
@@ -65,7 +65,7 @@ public sealed class AssembleTests(EmulatorFixture emulator)
         await _kit.PublishAsync(bucket, "one", data, "--notify", "none");
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1403);
         proxy.Rules.Add(new FullObjectChecksumRule());
-        var downloads = proxy.Rules.Add(new GetBytesCounter());
+        var downloads = proxy.Rules.Add(new SegmentReadCounter());
 
         var (_, text) = await AssembleAsync(proxy, $"s3://{bucket}/one", $"s3://{bucket}/one.bin");
 
@@ -200,7 +200,7 @@ public sealed class AssembleTests(EmulatorFixture emulator)
             "[s3pipe2]\nversion = 0.1\nsegment_size = 1\nupload_began = 2019-03-14T15:09:26.535897\ncompleted = true\nnum_segments = 3\n"
             + "total_size = 2500000\nupload_ended = 2019-03-14T15:09:31.979323\n\n");
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1410);
-        var downloads = proxy.Rules.Add(new GetBytesCounter());
+        var downloads = proxy.Rules.Add(new SegmentReadCounter());
 
         await AssembleAsync(proxy, $"s3://{bucket}/old", $"s3://{bucket}/old.bin");
 
@@ -232,7 +232,7 @@ public sealed class AssembleTests(EmulatorFixture emulator)
         await _kit.PublishAsync(bucket, "b", data, "-m", "6", "--notify", "none");
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1412);
         proxy.Rules.Add(new FullObjectChecksumRule());
-        var downloads = proxy.Rules.Add(new GetBytesCounter());
+        var downloads = proxy.Rules.Add(new SegmentReadCounter());
         await AssembleAsync(proxy, $"s3://{bucket}/b", $"s3://{bucket}/b.bin");
 
         var bySum = await VerifyAsync(proxy, $"s3://{bucket}/b.bin", "--against", $"s3://{bucket}/b");

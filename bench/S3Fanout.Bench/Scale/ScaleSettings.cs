@@ -17,6 +17,9 @@ internal sealed record ScaleSettings
     public int SegmentKiB { get; init; } = 256;
     public int SegmentsPerSecond { get; init; } = 20;
     public double PrefixGetRate { get; init; }
+
+    /// <summary>Where <see cref="PrefixGetRate"/> comes from, for the report.</summary>
+    public string PrefixGetRateBasis { get; init; } = "";
     public int FilterPoliciesPerTopic { get; init; } = 200;
     public int SubscribesPerSecond { get; init; } = 100;
     /// <summary>Each in-process subscriber's -n.</summary>
@@ -48,6 +51,9 @@ internal sealed record ScaleSettings
             PrefixGetRate = values.TryGetValue("prefix-get-rate", out var rate)
                 ? double.Parse(rate, CultureInfo.InvariantCulture)
                 : Math.Max(1, AwsGetsPerPrefix * subscribers / AwsFleet),
+            PrefixGetRateBasis = values.ContainsKey("prefix-get-rate")
+                ? "set by --prefix-get-rate"
+                : $"AWS's 5,500 GET/s per prefix × {subscribers} / 10,000 subscribers",
         };
         if (settings.Subscribers < 1 || settings.StreamKiB < 1 || settings.SegmentKiB < 1 || settings.SegmentsPerSecond < 1 || settings.PrefixGetRate <= 0 || settings.Relays < 0)
         {

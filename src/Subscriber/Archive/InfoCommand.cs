@@ -51,6 +51,7 @@ internal sealed class InfoCommand : ArchiveCommand
             AbortReason = summary.AbortReason,
             AssembledTo = summary.AssembledTo,
             AssembledSha256 = summary.AssembledSha256,
+            Replicas = summary.Replicas,
             Version = m.Version.Length == 0 ? null : m.Version,
             FormatVersion = m.FormatVersion,
             Completed = m.Completed,
@@ -99,6 +100,10 @@ internal sealed class InfoCommand : ArchiveCommand
         if (i.Notify is not null)
         {
             lines.Add(("notify", i.Notify + (i.TopicArn is null ? "" : $" ({i.TopicArn})")));
+        }
+        if (i.Replicas > 0)
+        {
+            lines.Add(("replicas", $"{i.Replicas} read replicas of every segment ({KeyLayout.ReplicaPrefix(i.Name, 1)}/ … {KeyLayout.ReplicaPrefix(i.Name, i.Replicas)}/)"));
         }
         if (i.AssembledTo is not null)
         {

@@ -68,6 +68,18 @@ public sealed partial class ReplicaTests(EmulatorFixture emulator, ITestOutputHe
             using var doc = JsonDocument.Parse(json);
             Assert.Equal(3, doc.RootElement[0].GetProperty("replicas").GetInt32());
         }
+        var (info, infoText) = await RunAsync(["info", $"s3://{bucket}/stream"]);
+        await using (info)
+        {
+            Assert.Contains("replicas:", infoText, StringComparison.Ordinal);
+            Assert.Contains("3 read replicas of every segment (stream/.replica-1/ … stream/.replica-3/)", infoText, StringComparison.Ordinal);
+        }
+        var (infoJson, infoJsonText) = await RunAsync(["info", "--json", $"s3://{bucket}/stream"]);
+        await using (infoJson)
+        {
+            using var doc = JsonDocument.Parse(infoJsonText);
+            Assert.Equal(3, doc.RootElement.GetProperty("replicas").GetInt32());
+        }
     }
 
     [Fact]

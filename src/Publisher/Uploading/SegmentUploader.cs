@@ -5,6 +5,7 @@ using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Publisher.Segmenting;
 using S3Fanout.Shared;
+using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Buffers;
 using S3Fanout.Shared.Pipeline;
@@ -91,7 +92,7 @@ internal sealed class SegmentUploader(
         }
         if (options.Replicas > 0)
         {
-            await new ReplicaCopier(s3, retry, options, time, logger).CopyAsync(info, md5Bytes, ct).ConfigureAwait(false);
+            await new ReplicaCopier(s3, retry, options.Location, options.Replicas, options.Sse, options.TransferIdleTimeout, time, logger).CopyAsync(info, md5Bytes, ct).ConfigureAwait(false);
         }
         logger.LogInformation("Stored segment {SegmentIndex} ({Size} bytes)", segment.Index, info.Size);
         progress.AddSegment(info.Size);

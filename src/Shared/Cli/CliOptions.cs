@@ -30,7 +30,7 @@ internal static class CliOptions
     public static Option<int> BufferKb(string what) =>
         InRange(new Option<int>("-b", "--buffer-size") { Description = what, DefaultValueFactory = _ => 1024, HelpName = "KB" }, OptionLimits.BufferKb, "-b (buffer size in KB)");
 
-    /// <summary><c>--replicas K</c>: read replicas of every segment besides the primary (publisher only).</summary>
+    /// <summary><c>--replicas K</c>: read replicas of every segment besides the primary (publisher and relay).</summary>
     public static Option<int> Replicas() =>
         InRange(new Option<int>("--replicas") { Description = $"also store each segment under K replica prefixes for subscribers to spread their GETs over, {OptionLimits.Replicas}", DefaultValueFactory = _ => 0, HelpName = "K" },
             OptionLimits.Replicas, "--replicas");

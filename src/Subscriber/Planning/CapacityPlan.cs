@@ -1,3 +1,5 @@
+using S3Fanout.Shared.Protocol;
+
 namespace S3Fanout.Subscriber.Planning;
 
 /// <summary>One figure of the plan, against the quota it must stay under.</summary>
@@ -98,7 +100,9 @@ internal sealed class CapacityPlan
         {
             var relays = _in.Relays == 0 ? 10 : _in.Relays;
             var withRelays = new CapacityPlan(_in with { Relays = relays, Replicas = 0 });
-            list.Add($"--replicas {ReplicasNeeded}: spreads the reads of each segment over {ReplicasNeeded + 1} prefixes ({GetsPerPrefix * _in.Copies / (ReplicasNeeded + 1):#,0} GET/s each)");
+            list.Add(ReplicasNeeded <= KeyLayout.MaxReplicas
+                ? $"--replicas {ReplicasNeeded}: spreads the reads of each segment over {ReplicasNeeded + 1} prefixes ({GetsPerPrefix * _in.Copies / (ReplicasNeeded + 1):#,0} GET/s each)"
+                : $"replicas alone cannot: {ReplicasNeeded} would be needed, at most {KeyLayout.MaxReplicas} are written");
             list.Add($"or --relays {relays} --replicas {withRelays.ReplicasNeeded}: {withRelays.ReadersPerTier:#,0} subscribers per relay");
         }
         if (OriginGetsPerPrefix > AwsQuotas.S3GetPerPrefix.Limit && _in.Relays > 0)

@@ -23,7 +23,7 @@ internal sealed class PlanCommand
     };
     private readonly Option<long> _segmentMiB = CliOptions.SegmentMiB("the publisher's segment size in MiB");
     private readonly Option<long> _subscribers = Count("--subscribers", "subscribers of the broadcast", 1, 100_000_000, required: true);
-    private readonly Option<long> _replicas = Count("--replicas", "read replicas: each segment stored under 1 + K keys on distinct prefixes", 0, 1000);
+    private readonly Option<long> _replicas = Count("--replicas", "read replicas: each segment stored under 1 + K keys on distinct prefixes", 0, S3Fanout.Shared.Protocol.KeyLayout.MaxReplicas);
     private readonly Option<long> _relays = Count("--relays", "relays the subscribers are split over (none reads the origin)", 0, 100_000);
     private readonly Option<TimeSpan> _window = CliOptions.Duration("--notify-window", "the publisher's coalescing window: at most one notification per window",
         TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));

@@ -19,6 +19,7 @@ internal sealed class RelayCommand : ArchiveCommand
     private readonly Argument<string> _from = new("from") { Description = "the broadcast to relay: s3://bucket/name" };
     private readonly Argument<string> _to = new("to") { Description = "where its copy is announced: s3://bucket/name" };
     private readonly Option<int> _workers = CliOptions.Workers("segments copied at once");
+    private readonly Option<int> _replicas = CliOptions.Replicas();
     private readonly Option<int> _tries = CliOptions.Tries("attempts per copy (copy then check) and per manifest write");
     private readonly Option<string?> _staging = CliOptions.Staging("keep the checksum index as it grows under this folder");
     private readonly Option<TimeSpan> _transferTimeout = CliOptions.TransferTimeout();
@@ -53,7 +54,7 @@ internal sealed class RelayCommand : ArchiveCommand
         Command = new Command("relay", Summary);
         Command.Arguments.Add(_from);
         Command.Arguments.Add(_to);
-        foreach (var option in new Option[] { _workers, _tries, _staging, _transferTimeout, _toRegion, _toEndpoint, _wait, _stall, _poll, _fromNotify, _fromTopic, _notify, _topic, _heartbeat })
+        foreach (var option in new Option[] { _workers, _tries, _staging, _transferTimeout, _toRegion, _toEndpoint, _wait, _stall, _poll, _fromNotify, _fromTopic, _notify, _topic, _heartbeat, _replicas })
         {
             Command.Options.Add(option);
         }
@@ -88,6 +89,7 @@ internal sealed class RelayCommand : ArchiveCommand
             Notify = parse.GetValue(_notify),
             Topic = parse.GetValue(_topic),
             HeartbeatInterval = parse.GetValue(_heartbeat),
+            Replicas = parse.GetValue(_replicas),
             RequestTimeout = requestTimeout,
             TransferIdleTimeout = parse.GetValue(_transferTimeout),
         };

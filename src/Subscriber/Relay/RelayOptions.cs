@@ -27,6 +27,9 @@ internal sealed record RelayOptions : IAnnouncerOptions
     public string? Topic { get; init; }
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Read replicas of every copied segment (--replicas), written from the copy as the publisher writes them.</summary>
+    public int Replicas { get; init; }
+
     /// <summary>Segment notices of the copy are coalesced as the publisher's are, over the default window.</summary>
     public TimeSpan NotifyWindow { get; init; } = S3Fanout.Shared.Notifications.NotificationBudget.DefaultNotifyWindow;
     public TimeSpan ManifestInterval { get; init; } = TimeSpan.FromSeconds(1);

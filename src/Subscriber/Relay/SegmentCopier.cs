@@ -4,6 +4,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
+using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Aws;
 using S3Fanout.Shared.Pipeline;
 using S3Fanout.Shared.Protocol;
@@ -167,6 +168,12 @@ internal sealed class SegmentCopier(
             var fatal = AwsErrors.ToFatal(e, $"segment {url}");
             throw new FatalException(fatal.ExitCode,
                 $"segment {info.Index} could not be copied to {url} in {copyRetry.Tries} attempts: {AwsErrors.Describe(e)}", e);
+        }
+        if (options.Replicas > 0)
+        {
+            // From the checked copy, server-side, before the segment is announced: as the publisher writes its replicas.
+            await new ReplicaCopier(destination, copyRetry, options.Destination, options.Replicas, sse: null, options.TransferIdleTimeout, time, logger)
+                .CopyAsync(info, md5: null, ct).ConfigureAwait(false);
         }
         logger.LogDebug("Copied segment {SegmentIndex} ({Size} bytes) to {Destination}", info.Index, info.Size, url);
     }

@@ -20,9 +20,11 @@ public sealed class PlanCommandTests
         Assert.Equal("OVER", get.GetProperty("status").GetString());
         Assert.Equal(119_209.3, get.GetProperty("value").GetDouble(), 1);
         Assert.Equal(200.68, over.GetProperty("dollars_per_hour").GetDouble(), 2);
-        Assert.Contains(over.GetProperty("suggestions").EnumerateArray(), s => s.GetString()!.StartsWith("--replicas 21", StringComparison.Ordinal));
+        // 21 replicas would be needed, more than a publisher writes (16): the plan says so and suggests relays with replicas.
+        Assert.Contains(over.GetProperty("suggestions").EnumerateArray(), s => s.GetString()!.StartsWith("replicas alone cannot: 21 would be needed, at most 16", StringComparison.Ordinal));
+        Assert.Contains(over.GetProperty("suggestions").EnumerateArray(), s => s.GetString()!.StartsWith("or --relays 10 --replicas 2", StringComparison.Ordinal));
 
-        var fits = await JsonAsync("--rate", "100MB/s", "--subscribers", "10000", "--replicas", "21", "--json");
+        var fits = await JsonAsync("--rate", "100MB/s", "--subscribers", "10000", "--relays", "10", "--replicas", "2", "--json");
         Assert.True(fits.GetProperty("fits").GetBoolean());
         Assert.All(fits.GetProperty("costs").EnumerateArray(), c => Assert.StartsWith("https://aws.amazon.com/", c.GetProperty("source").GetString(), StringComparison.Ordinal));
     }

@@ -117,6 +117,31 @@ public sealed class RelayTests(EmulatorFixture emulator)
     }
 
     [Fact]
+    public async Task ARelayWithReplicas_WritesThemFromItsCopies_AndASubscriberOfTheCopyReadsTheOneItsIdentityPicks()
+    {
+        var data = new TestData(3L * SegmentBytes + 5, seed: 38);
+        var (source, target) = (await emulator.CreateBucketAsync("relay-rep-src"), await emulator.CreateBucketAsync("relay-rep-dst"));
+        await using var proxy = RelayProxy(out var reads, out var copies);
+        await using var relay = StartRelay(proxy, ScenarioKit.Url(source, "r"), ScenarioKit.Url(target, "r"), "--replicas", "2");
+        await _kit.PublishAsync(source, "r", data, "-m", "1");
+        await relay.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
+
+        var keys = (await _kit.ListAsync(target, "r/.replica-")).Select(o => o.Key).ToList();
+        Assert.Equal([.. Enumerable.Range(1, 2).SelectMany(r => Enumerable.Range(1, 4).Select(i => $"r/.replica-{r}/{i:D15}"))], keys);
+        Assert.Equal(2, ScenarioKit.Long(await _kit.ReadManifestAsync(target, "r"), "replicas"));
+        Assert.Equal(4 + 8, copies.Copies); // a copy of each segment, then two replicas of each copy, all server-side
+        Assert.True(reads.SegmentGets == 0, $"the relay read segments: {reads}");
+
+        await using var readerProxy = new FaultProxy(emulator.Endpoint, seed: 38);
+        var readerGets = readerProxy.Rules.Add(new SegmentReadCounter());
+        var identity = Enumerable.Range(1, 1000).Select(i => $"edge-{i}").First(id => S3Fanout.Shared.Protocol.ReplicaChoice.For(id, 2) == 2);
+        await using var subscriber = _kit.StartSubscriber(["--endpoint-url", readerProxy.Endpoint.ToString(), "--identity", identity, ScenarioKit.Url(target, "r")]);
+        await subscriber.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
+        Assert.Equal(data.Sha256, subscriber.StdoutSha256);
+        Assert.Equal(data.Length, readerGets.Bytes(k => k.StartsWith($"{target}/r/.replica-2/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task ACopyWhoseChecksumDoesNotMatch_FailsTheRelayWithExit7_AndIsNeverAnnounced()
     {
         var data = new TestData(3L * SegmentBytes, seed: 33);

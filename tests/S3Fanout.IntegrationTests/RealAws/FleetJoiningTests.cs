@@ -17,7 +17,7 @@ namespace S3Fanout.IntegrationTests.RealAws;
 /// backoff while it follows the manifest (polled ever less often, so a joining fleet stays under S3's per-prefix GET
 /// rate), subscribes once SNS lets it, and writes an exact copy.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-long-waits")]
 public sealed class FleetJoiningTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int Subscribers = 6;

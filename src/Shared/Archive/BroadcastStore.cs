@@ -491,18 +491,8 @@ internal sealed class BroadcastStore
     /// <summary>MD5, CRC-64/NVME and length of what is left of <paramref name="body"/>, read once.</summary>
     public static async Task<(byte[] Md5, string Crc64, long Length)> HashAsync(Stream body, CancellationToken ct)
     {
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        var crc = new SegmentChecksum();
-        var buffer = new byte[81920];
-        long length = 0;
-        int read;
-        while ((read = await body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-        {
-            md5.AppendData(buffer, 0, read);
-            crc.Append(buffer.AsSpan(0, read));
-            length += read;
-        }
-        return (md5.GetHashAndReset(), crc.Finish(), length);
+        var (length, crc64, md5) = await StreamDigest.ReadAsync(body, HashAlgorithmName.MD5, ct).ConfigureAwait(false);
+        return (md5, crc64, length);
     }
 
     /// <summary>The broadcast a segment key belongs to (<c>NAME</c> of <c>NAME/000000000000042</c>), or null.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using Amazon.S3;
 using S3Fanout.Shared.Protocol;
@@ -11,24 +10,7 @@ internal static class ObjectDigest
     public static async Task<(long Length, string Crc, string Sha256)> ReadAsync(IAmazonS3 s3, string bucket, string key, CancellationToken ct)
     {
         using var response = await s3.GetObjectAsync(bucket, key, ct).ConfigureAwait(false);
-        var checksum = new SegmentChecksum();
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-        long total = 0;
-        try
-        {
-            int n;
-            while ((n = await response.ResponseStream.ReadAsync(buffer.AsMemory(), ct).ConfigureAwait(false)) > 0)
-            {
-                checksum.Append(buffer.AsSpan(0, n));
-                sha.AppendData(buffer, 0, n);
-                total += n;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-        return (total, checksum.Finish(), Convert.ToHexStringLower(sha.GetHashAndReset()));
+        var (length, crc, sha256) = await StreamDigest.ReadAsync(response.ResponseStream, HashAlgorithmName.SHA256, ct).ConfigureAwait(false);
+        return (length, crc, Convert.ToHexStringLower(sha256));
     }
 }

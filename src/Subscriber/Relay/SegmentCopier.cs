@@ -265,17 +265,7 @@ internal sealed class SegmentCopier(
         ProgressWatchdog.RunAsync(options.TransferIdleTimeout, time, $"download of the copy of segment {info.Index}", async watchdog =>
         {
             using var response = await destination.GetObjectAsync(new GetObjectRequest { BucketName = options.Destination.Bucket, Key = key }, watchdog.Token).ConfigureAwait(false);
-            var crc = new SegmentChecksum();
-            var buffer = new byte[81920];
-            long length = 0;
-            int read;
-            while ((read = await response.ResponseStream.ReadAsync(buffer, watchdog.Token).ConfigureAwait(false)) > 0)
-            {
-                watchdog.Progress();
-                crc.Append(buffer.AsSpan(0, read));
-                length += read;
-            }
-            var actual = crc.Finish();
+            var (length, actual, _) = await StreamDigest.ReadAsync(response.ResponseStream, digest: null, watchdog.Token, watchdog.Progress).ConfigureAwait(false);
             if (length != info.Size || actual != info.Checksum)
             {
                 throw new SegmentCorruptException(info.Index,

@@ -20,7 +20,7 @@ internal sealed class AwsConnection : IDisposable
         // A 503 SlowDown is left to StepRetry's SlowDownGovernor, which backs off for the whole process and never
         // counts it against -t.
         var s3 = new AmazonS3Client(credentials, Configure(new AmazonS3Config { ForcePathStyle = settings.EndpointUrl is not null }));
-        s3.BeforeRequestEvent += BodilessCopyContentType;
+        s3.BeforeRequestEvent += NoJsonContentType;
         S3 = s3;
         Sqs = new AmazonSQSClient(credentials, Configure(new AmazonSQSConfig()));
     }
@@ -112,14 +112,16 @@ internal sealed class AwsConnection : IDisposable
         logger: Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<Sns.SnsClient>(loggers));
 
     /// <summary>
-    /// UploadPartCopy has no body; the SDK gives body-less requests that carry their parameters in the query string the
-    /// Content-Type application/x-amz-json-1.0, which S3 ignores but S3-compatible endpoints that pick a body parser by
-    /// Content-Type do not (fauxqs 2.4.1 answers 500 trying to parse the empty body as JSON). The part is sent as the
-    /// octet stream it is.
+    /// S3 never takes JSON, but the SDK gives a body-less request that carries its parameters in the query string
+    /// (UploadPartCopy) the Content-Type application/x-amz-json-1.0. S3 ignores it; S3-compatible endpoints that pick a
+    /// body parser by Content-Type do not (fauxqs 2.4.1 answers 500 trying to parse the empty body as JSON). Any S3
+    /// request the SDK marks so is sent as the octet stream it is.
     /// </summary>
-    internal static void BodilessCopyContentType(object sender, RequestEventArgs e)
+    internal static void NoJsonContentType(object sender, RequestEventArgs e)
     {
-        if (e is WebServiceRequestEventArgs { Request: Amazon.S3.Model.CopyPartRequest } request)
+        if (e is WebServiceRequestEventArgs request
+            && request.Headers.TryGetValue("Content-Type", out var type)
+            && type.StartsWith("application/x-amz-json", StringComparison.OrdinalIgnoreCase))
         {
             request.Headers["Content-Type"] = "application/octet-stream";
         }

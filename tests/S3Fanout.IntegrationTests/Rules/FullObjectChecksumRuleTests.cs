@@ -23,7 +23,7 @@ public sealed class FullObjectChecksumRuleTests(EmulatorFixture emulator)
         var rule = proxy.Rules.Add(new FullObjectChecksumRule());
         using var s3 = RuleClients.S3(emulator, proxy);
         // As the product's client sends it: the emulator cannot parse the SDK's default Content-Type here.
-        s3.BeforeRequestEvent += AwsConnection.BodilessCopyContentType;
+        s3.BeforeRequestEvent += AwsConnection.NoJsonContentType;
         var bucket = await emulator.CreateBucketAsync("full-crc");
         var source = new TestData(6 * MiB, seed: 11).ToArray();
         await emulator.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "src", InputStream = new MemoryStream(source) });
@@ -64,7 +64,7 @@ public sealed class FullObjectChecksumRuleTests(EmulatorFixture emulator)
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 12);
         using var s3 = RuleClients.S3(emulator, proxy);
         // As the product's client sends it: the emulator cannot parse the SDK's default Content-Type here.
-        s3.BeforeRequestEvent += AwsConnection.BodilessCopyContentType;
+        s3.BeforeRequestEvent += AwsConnection.NoJsonContentType;
         var bucket = await emulator.CreateBucketAsync("full-crc-off");
         await emulator.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "src", InputStream = new MemoryStream(new byte[1000]) });
         var upload = await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest

@@ -2,6 +2,7 @@ using Amazon.S3;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared.Archive;
 using S3Fanout.Shared.Protocol;
+using S3Fanout.Subscriber.Fetching;
 using S3Fanout.Subscriber.Reading;
 using S3Fanout.Subscriber.Sinks;
 using S3Fanout.Subscriber.Tracking;
@@ -16,8 +17,6 @@ namespace S3Fanout.Subscriber.Archive;
 /// </summary>
 internal sealed class ReplicaVerifier(IAmazonS3 s3, ManifestStore manifests, ILoggerFactory loggers, TimeProvider time)
 {
-    private const string Missing = "missing: no such object";
-
     public async Task<(List<SegmentProblem> Bad, List<string> Notes)> VerifyAsync(Manifest manifest, ChecksumIndex? index, SubscriberOptions options, CancellationToken ct)
     {
         var bad = new List<SegmentProblem>();
@@ -33,12 +32,12 @@ internal sealed class ReplicaVerifier(IAmazonS3 s3, ManifestStore manifests, ILo
             }
             var reader = new BroadcastReader(s3, tracker, manifests, options with { Location = location }, notificationsExpected: () => false, loggers, time, FailurePolicy.RecordAndContinue);
             var totals = await reader.ReadStoredAsync(manifest.Segments, NullSink.Instance, ct).ConfigureAwait(false);
-            var missing = totals.Bad.Count(b => b.Reason == Missing);
+            var missing = totals.Bad.Count(b => b.Reason == SegmentFetcher.MissingReason);
             if (missing > 0)
             {
                 notes.Add($"replica {replica}: {missing} of {manifest.Segments} segments missing (deleted or expired; subscribers read the primary instead)");
             }
-            bad.AddRange(totals.Bad.Where(b => b.Reason != Missing).Select(b => b with { Reason = $"replica {replica}: {b.Reason}" }));
+            bad.AddRange(totals.Bad.Where(b => b.Reason != SegmentFetcher.MissingReason).Select(b => b with { Reason = $"replica {replica}: {b.Reason}" }));
             bad.AddRange(totals.Failed.Select(f => f with { Reason = $"replica {replica}: {f.Reason}" }));
         }
         return (bad, notes);

@@ -37,6 +37,9 @@ internal sealed class SegmentFetcher(
     TimeProvider time,
     ILogger<SegmentFetcher> logger)
 {
+    /// <summary>The reason recorded for a segment whose object does not exist (verify tells such replicas apart by it).</summary>
+    public const string MissingReason = "missing: no such object";
+
     private static readonly TimeSpan MaxNotFoundDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -105,8 +108,8 @@ internal sealed class SegmentFetcher(
                 if (!denied && (StoredOnly || (tracker.Final is { } final && index <= final.Segments && ++missingAfterEnd >= retry.Tries)))
                 {
                     throw Problem(new FatalException(ExitCodes.Integrity, StoredOnly
-                        ? $"segment {index} ({url}) is missing: no such object"
-                        : $"segment {index} ({url}) is missing although the broadcast lists {tracker.Final!.Segments} segments"), index, key, "missing: no such object");
+                        ? $"segment {index} ({url}) is {MissingReason}"
+                        : $"segment {index} ({url}) is missing although the broadcast lists {tracker.Final!.Segments} segments"), index, key, MissingReason);
                 }
                 logger.LogDebug("Segment {SegmentIndex} is not stored yet; looking again", index);
                 await Task.Delay(NotFoundDelay(wait), time, ct).ConfigureAwait(false);

@@ -17,9 +17,13 @@ internal sealed class BenchOptions
     public int EmulatorPid { get; init; }
     public string? Aws { get; init; }
     public string? AwsMissingReason { get; init; }
-    public int SizeMiB { get; init; } = 1024;
+    public int SizeMiB { get; init; } = 512;
+    /// <summary>The memory stage's smaller stream; the larger one is <see cref="LargeFactor"/> times it.</summary>
+    public int MemoryMiB { get; init; } = 1024;
     public int LargeFactor { get; init; } = 4;
-    public int FanoutMiB { get; init; } = 256;
+    public int FanoutMiB { get; init; } = 128;
+    /// <summary>How long the waiting-subscriber and idle-serve rows watch a process that has settled.</summary>
+    public TimeSpan IdleWatch { get; init; } = TimeSpan.FromSeconds(30);
     public int Runs { get; init; } = 3;
     public bool Quick { get; init; }
     public bool SdkVariants { get; init; }
@@ -36,12 +40,16 @@ internal sealed class BenchOptions
     public string Dotnet { get; init; } = "dotnet";
 
     public long SizeBytes => SizeMiB * 1024L * 1024;
-    public long LargeBytes => SizeBytes * LargeFactor;
+    public long MemoryBytes => MemoryMiB * 1024L * 1024;
+    public long LargeBytes => MemoryBytes * LargeFactor;
     public long FanoutBytes => FanoutMiB * 1024L * 1024;
     public static long SegmentBytes => SegmentMiB * 1024L * 1024;
 
-    /// <summary>The memory target: (workers + 2) × segment size + 100 MiB.</summary>
-    public static double MemoryTargetMiB => (Workers + 2) * SegmentMiB + 100;
+    /// <summary>The memory target: (workers + 1) × segment size + 60 MiB, for both roles.</summary>
+    public static double MemoryTargetMiB => ((Workers + 1) * SegmentMiB) + 60;
+
+    /// <summary>Peak RSS at 4× the memory stream within this factor of the 1× stream's.</summary>
+    public const double MemoryGrowthTarget = 1.05;
 
     public static BenchOptions Parse(string[] args)
     {
@@ -103,9 +111,11 @@ internal sealed class BenchOptions
             MemoryProbe = memoryProbe,
             LongBroadcast = longBroadcast,
             Scale = scale ? global::S3Fanout.Bench.Scale.ScaleSettings.From(values) : null,
-            SizeMiB = Int("size-mib", quick ? 16 : 1024),
+            SizeMiB = Int("size-mib", quick ? 16 : 512),
+            MemoryMiB = Int("memory-mib", quick ? 16 : 1024),
             LargeFactor = Int("large-factor", 4),
-            FanoutMiB = Int("fanout-mib", Math.Min(256, Int("size-mib", quick ? 16 : 1024))),
+            FanoutMiB = Int("fanout-mib", Math.Min(128, Int("size-mib", quick ? 16 : 512))),
+            IdleWatch = TimeSpan.FromSeconds(Int("idle-watch-s", quick ? 4 : 30)),
             Runs = Int("runs", quick ? 1 : 3),
             LatencyLines = Int("latency-lines", quick ? 20 : 120),
             LatencyWarmupLines = Int("latency-warmup-lines", quick ? 3 : 10),

@@ -4,6 +4,14 @@ using S3Fanout.Bench;
 
 // The driver behind bench/run: bench/run installs, builds and starts the emulator, then runs this with the
 // endpoint and the built executables. Prints the table on stdout, progress on stderr, writes JSON and Markdown.
+if (args is ["raw-get", var rawEndpoint, var rawBucket, var rawPrefix])
+{
+    // One raw GET process of the fan-out limit (Stages.RawFanOutAsync): the broadcast's segments, in order, to stdout.
+    using var raw = new RawS3(new Uri(rawEndpoint));
+    await using var stdout = Console.OpenStandardOutput();
+    await raw.StreamSegmentsAsync(rawBucket, rawPrefix, stdout);
+    return 0;
+}
 BenchOptions options;
 try
 {
@@ -23,7 +31,7 @@ using var s3 = new RawS3(options.Endpoint);
 var stages = new Stages(options, s3, new CpuMeter(options.EmulatorPid), results, bucket);
 
 Stages.Log(options.Scale is null
-    ? $"stream {Report.SizeText(options.SizeBytes)} (memory stage also {Report.SizeText(options.LargeBytes)}), {options.Runs} run(s){(options.Quick ? ", quick" : "")}; bucket {bucket} on {options.Endpoint}"
+    ? $"stream {Report.SizeText(options.SizeBytes)} (memory stage {Report.SizeText(options.MemoryBytes)} and {Report.SizeText(options.LargeBytes)}), {options.Runs} run(s){(options.Quick ? ", quick" : "")}; bucket {bucket} on {options.Endpoint}"
     : $"scale harness; bucket {bucket} on {options.Endpoint}");
 if (options.Aws is null && options.Scale is null)
 {
@@ -51,8 +59,6 @@ if (options.MemoryProbe)
 }
 Stages.Log("writing the random input files");
 await stages.PrepareAsync();
-Stages.Log("start-up cost of each executable");
-var startup = await stages.StartupCostAsync();
 for (var round = 0; round < options.Runs; round++)
 {
     await stages.RoundAsync(round);
@@ -88,7 +94,9 @@ var document = new Dictionary<string, object?>
         ["quick"] = options.Quick,
         ["runs"] = options.Runs,
         ["stream_bytes"] = options.SizeBytes,
+        ["memory_stream_bytes"] = options.MemoryBytes,
         ["large_stream_bytes"] = options.LargeBytes,
+        ["idle_watch_s"] = options.IdleWatch.TotalSeconds,
         ["segment_mib"] = BenchOptions.SegmentMiB,
         ["workers"] = BenchOptions.Workers,
         ["fanout_subscribers"] = BenchOptions.FanoutSubscribers,
@@ -98,11 +106,11 @@ var document = new Dictionary<string, object?>
         ["latency_line_interval_ms"] = options.LineInterval.TotalMilliseconds,
         ["flush_interval_ms"] = options.FlushInterval.TotalMilliseconds,
         ["memory_target_mib"] = BenchOptions.MemoryTargetMiB,
-        ["s3fanout_settings"] = "defaults (-m 8 -n 4, --notify sns); latency stage adds --flush-interval",
+        ["memory_growth_target"] = BenchOptions.MemoryGrowthTarget,
+        ["s3fanout_settings"] = "defaults (-m 8 -n 4, --notify sns); latency stage adds --flush-interval; every reader writes into a pipe",
         ["awscli_settings"] = "defaults (8 MiB multipart chunks, 10 concurrent requests)",
     },
     ["machine"] = machine,
-    ["startup"] = startup,
     ["rows"] = Report.Json(rows),
     ["evidence"] = results.Evidence,
 };

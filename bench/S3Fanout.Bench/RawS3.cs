@@ -81,8 +81,8 @@ internal sealed class RawS3 : IDisposable
         }))).ConfigureAwait(false);
     }
 
-    /// <summary>GETs the objects <see cref="PutSegmentsAsync"/> stored, 4 at once, reading every body to its end.</summary>
-    public async Task<long> GetSegmentsAsync(string bucket, string prefix, long size, GetShape shape)
+    /// <summary>GETs the objects <see cref="PutSegmentsAsync"/> stored, 4 at once, reading every body to its end (into <paramref name="sink"/> if given).</summary>
+    public async Task<long> GetSegmentsAsync(string bucket, string prefix, long size, GetShape shape, PipeSink? sink = null)
     {
         var segment = BenchOptions.SegmentBytes;
         var count = (int)((size + segment - 1) / segment);
@@ -106,6 +106,10 @@ internal sealed class RawS3 : IDisposable
                 while ((n = await response.ResponseStream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
                 {
                     Interlocked.Add(ref total, n);
+                    if (sink is not null)
+                    {
+                        await sink.WriteAsync(buffer.AsMemory(0, n)).ConfigureAwait(false);
+                    }
                 }
             }
         }))).ConfigureAwait(false);
@@ -114,6 +118,57 @@ internal sealed class RawS3 : IDisposable
             throw new InvalidOperationException($"raw GET read {total} bytes, expected {size}");
         }
         return total;
+    }
+
+    /// <summary>
+    /// `S3Fanout.Bench raw-get`: the segments of the completed broadcast under prefix/ (keys whose last part is all
+    /// digits, in order), each fetched whole as a byte range, 4 in flight, written in order to <paramref name="output"/>.
+    /// No checks: this is the fan-out limit, what a reader with no pipeline of its own can do.
+    /// </summary>
+    public async Task StreamSegmentsAsync(string bucket, string prefix, Stream output)
+    {
+        var segments = new List<(string Key, long Size)>();
+        string? token = null;
+        do
+        {
+            var page = await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix + "/", ContinuationToken = token }).ConfigureAwait(false);
+            segments.AddRange((page.S3Objects ?? [])
+                .Where(o => o.Key[(prefix.Length + 1)..] is { Length: > 0 } rest && rest.All(char.IsAsciiDigit))
+                .Select(o => (o.Key, o.Size ?? 0)));
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+        segments.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        using var window = new SemaphoreSlim(BenchOptions.Workers);
+        var fetches = new Queue<Task<byte[]>>();
+        async Task<byte[]> FetchAsync((string Key, long Size) segment)
+        {
+            await window.WaitAsync().ConfigureAwait(false);
+            var body = GC.AllocateUninitializedArray<byte>((int)segment.Size);
+            using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = segment.Key, ByteRange = new ByteRange(0, segment.Size - 1) }).ConfigureAwait(false);
+            await response.ResponseStream.ReadExactlyAsync(body).ConfigureAwait(false);
+            return body;
+        }
+        foreach (var segment in segments)
+        {
+            fetches.Enqueue(FetchAsync(segment));
+            if (fetches.Count > BenchOptions.Workers)
+            {
+                await WriteNextAsync().ConfigureAwait(false);
+            }
+        }
+        while (fetches.Count > 0)
+        {
+            await WriteNextAsync().ConfigureAwait(false);
+        }
+        await output.FlushAsync().ConfigureAwait(false);
+
+        async Task WriteNextAsync()
+        {
+            var body = await fetches.Dequeue().ConfigureAwait(false);
+            window.Release();
+            await output.WriteAsync(body).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Deletes everything under prefix/ (the emulator keeps objects in RAM).</summary>

@@ -55,12 +55,13 @@ internal sealed record Check(string On, bool AtLeast, double Threshold)
         "limit" => $"{(AtLeast ? "≥" : "≤")} {Fmt(Threshold)}× limit",
         "awscli" => $"{(AtLeast ? "≥" : "≤")} {Fmt(Threshold)}× aws-cli",
         "growth" => $"≤ {Fmt(Threshold)}× the {unit} stream's",
+        _ when unit == "×" => $"{(AtLeast ? "≥" : "≤")} {Fmt(Threshold)}×",
         _ => $"{(AtLeast ? "≥" : "≤")} {Fmt(Threshold)} {unit}",
     };
 
     public bool Passes(double v) => AtLeast ? v >= Threshold : v <= Threshold;
 
-    private static string Fmt(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
+    private static string Fmt(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
 }
 
 internal sealed record RowSpec(string Id, string Stage, string Label, string Unit, string? LimitRef = null, string? AwsRef = null, params Check[] Checks);
@@ -71,40 +72,54 @@ internal static class Report
     public static List<RowSpec> Specs(BenchOptions o)
     {
         var size = SizeText(o.SizeBytes);
+        var memory = SizeText(o.MemoryBytes);
         var large = SizeText(o.LargeBytes);
         var mem = BenchOptions.MemoryTargetMiB;
+        var growth = BenchOptions.MemoryGrowthTarget;
         var seg = $"{BenchOptions.SegmentMiB} MiB × {BenchOptions.Workers}";
+        var n = BenchOptions.FanoutSubscribers;
         return
         [
             // The limit: per round, the fastest raw SDK request shape without Content-MD5 (the reference rows below).
             new("limit.put", "limit", $"raw SDK PutObject, {seg} in flight: the round's fastest shape", "MiB/s", "limit.put", "awscli.put"),
-            new("limit.get", "limit", $"raw SDK GetObject, {seg} in flight: the round's fastest shape", "MiB/s", "limit.get", "awscli.get"),
-            // The shapes, and Content-MD5 as the publisher sends it. Never a ratio's denominator.
+            new("limit.get", "limit", $"raw SDK GetObject, {seg} in flight, into a pipe: the round's fastest shape", "MiB/s", "limit.get", "awscli.get"),
+            new("limit.fanout", "limit", $"{n} raw GET processes at once on the completed fan-out broadcast, each into sha256sum: bytes delivered/s", "MiB/s", "limit.fanout"),
+            // The shapes, and Content-MD5 as the publisher sent it before CRC-64/NVME. Never a ratio's denominator.
             new("ref.put_unchunked", "reference", "raw PutObject, unchunked, no SDK MD5 (the publisher's shape)", "MiB/s", "limit.put", "awscli.put"),
-            new("ref.put_sdk_default", "reference", "raw PutObject, SDK defaults (aws-chunked; the old limit)", "MiB/s", "limit.put", "awscli.put"),
-            new("ref.put_content_md5", "reference", "raw PutObject, unchunked, no SDK MD5, + Content-MD5 (the publisher's request)", "MiB/s", "limit.put", "awscli.put"),
-            new("ref.put_sdk_default_md5", "reference", "raw PutObject, SDK defaults + Content-MD5 (the old reference)", "MiB/s", "limit.put", "awscli.put"),
-            new("ref.get_range", "reference", "raw GetObject, whole-object byte range (the subscriber's shape)", "MiB/s", "limit.get", "awscli.get"),
-            new("ref.get_sdk_default", "reference", "raw GetObject, whole object, SDK defaults (the old limit)", "MiB/s", "limit.get", "awscli.get"),
+            new("ref.put_sdk_default", "reference", "raw PutObject, SDK defaults (aws-chunked)", "MiB/s", "limit.put", "awscli.put"),
+            new("ref.put_content_md5", "reference", "raw PutObject, unchunked, no SDK MD5, + Content-MD5", "MiB/s", "limit.put", "awscli.put"),
+            new("ref.put_sdk_default_md5", "reference", "raw PutObject, SDK defaults + Content-MD5", "MiB/s", "limit.put", "awscli.put"),
+            new("ref.get_range", "reference", "raw GetObject, whole-object byte range (the subscriber's shape), into a pipe", "MiB/s", "limit.get", "awscli.get"),
+            new("ref.get_sdk_default", "reference", "raw GetObject, whole object, SDK defaults, into a pipe", "MiB/s", "limit.get", "awscli.get"),
             new("awscli.put", "peer", "aws-cli v2 s3 cp - s3://… (stdin)", "MiB/s", "limit.put", "awscli.put"),
-            new("awscli.get", "peer", "aws-cli v2 s3 cp s3://… - (stdout)", "MiB/s", "limit.get", "awscli.get"),
+            new("awscli.get", "peer", "aws-cli v2 s3 cp s3://… - | cat", "MiB/s", "limit.get", "awscli.get"),
             new("s3fanout.publish", "s3fanout", $"publish {size} file → manifest complete", "MiB/s", "limit.put", "awscli.put",
-                new Check("limit", true, 0.9), new Check("awscli", true, 2)),
-            new("s3fanout.subscribe", "s3fanout", $"subscribe {size} completed → stdout", "MiB/s", "limit.get", "awscli.get",
-                new Check("limit", true, 0.9), new Check("awscli", true, 3)),
+                new Check("limit", true, 0.9), new Check("awscli", true, 2.5)),
+            new("s3fanout.publish.cpu", "s3fanout", $"publish {size}: client CPU s per GiB, start-up included", "CPU s/GiB", Checks: [new Check("value", false, 2.0)]),
+            new("s3fanout.subscribe", "s3fanout", $"subscribe {size} completed → stdout | cat", "MiB/s", "limit.get", "awscli.get",
+                new Check("limit", true, 0.5), new Check("awscli", true, 3)),
+            new("s3fanout.subscribe.cpu", "s3fanout", $"subscribe {size}: client CPU s per GiB, start-up included", "CPU s/GiB", Checks: [new Check("value", false, 1.2)]),
+            new("startup.version.publisher", "start-up", "s3fanout-publish --version, wall", "ms", Checks: [new Check("value", false, 30)]),
+            new("startup.version.subscriber", "start-up", "s3fanout-subscribe --version, wall", "ms", Checks: [new Check("value", false, 30)]),
+            new("startup.version.awscli", "start-up", "aws --version, wall (the peer, for reference)", "ms"),
+            new("startup.publish_1b", "start-up", "publish a 1-byte stream: CPU s of the whole run", "CPU s", Checks: [new Check("value", false, 0.2)]),
+            new("startup.subscribe_1b", "start-up", "subscribe to it into a pipe: CPU s of the whole run", "CPU s", Checks: [new Check("value", false, 0.2)]),
+            new("waiting.cpu", "waiting", "one-shot subscriber waiting for a broadcast that has not started", "CPU s/s", Checks: [new Check("value", false, 0.005)]),
+            new("waiting.rss", "waiting", "its peak RSS (start-up included)", "MiB", Checks: [new Check("value", false, 60)]),
+            new("serve.idle.cpu", "waiting", "idle `serve`, one channel, nothing to mirror", "CPU s/s", Checks: [new Check("value", false, 0.005)]),
             new("s3fanout.latency.p50", "latency", $"line stdin→stdout p50 (flush {o.FlushInterval.TotalMilliseconds:F0} ms)", "ms", Checks: [new Check("value", false, 300)]),
             new("s3fanout.latency.p99", "latency", $"line stdin→stdout p99 (flush {o.FlushInterval.TotalMilliseconds:F0} ms)", "ms", Checks: [new Check("value", false, 1000)]),
-            new("s3fanout.fanout.aggregate", "fan-out", $"1 pub + {BenchOptions.FanoutSubscribers} subs, {SizeText(o.FanoutBytes)}: bytes delivered/s", "MiB/s", "limit.get", Checks: [new Check("limit", true, 0.8)]),
-            new("s3fanout.fanout.lag", "fan-out", "slowest subscriber done − publisher done", "s"),
+            new("s3fanout.fanout.aggregate", "fan-out", $"live: 1 pub + {n} subs, {SizeText(o.FanoutBytes)}, each into sha256sum: bytes delivered/s", "MiB/s", "limit.fanout", Checks: [new Check("limit", true, 0.8)]),
+            new("s3fanout.fanout.lag", "fan-out", "slowest subscriber done − publisher done", "s", Checks: [new Check("value", false, 2)]),
+            new("s3fanout.fanout.publisher_ratio", "fan-out", $"publisher with {n} live subscribers ÷ alone, same stream", "×", Checks: [new Check("value", true, 0.5)]),
             new("s3fanout.fanout.finish_ratio", "fan-out", "slowest subscriber's finish ÷ publisher's", "×"),
-            new("s3fanout.fanout.identical", "fan-out", "subscribers byte-identical (SHA-256)", $"of {BenchOptions.FanoutSubscribers}",
-                Checks: [new Check("value", true, BenchOptions.FanoutSubscribers)]),
-            new("s3fanout.memory.publish.base", "memory", $"publisher peak RSS, {size}", "MiB", Checks: [new Check("value", false, mem)]),
+            new("s3fanout.fanout.identical", "fan-out", "subscribers byte-identical (SHA-256)", $"of {n}", Checks: [new Check("value", true, n)]),
+            new("s3fanout.memory.publish.base", "memory", $"publisher peak RSS, {memory}", "MiB", Checks: [new Check("value", false, mem)]),
             new("s3fanout.memory.publish.large", "memory", $"publisher peak RSS, {large}", "MiB", Checks: [new Check("value", false, mem)]),
-            new("s3fanout.memory.publish.growth", "memory", $"publisher RSS {large} ÷ {size}", "×", Checks: [new Check("growth", false, 1.10)]),
-            new("s3fanout.memory.subscribe.base", "memory", $"subscriber peak RSS, {size}", "MiB", Checks: [new Check("value", false, mem)]),
+            new("s3fanout.memory.publish.growth", "memory", $"publisher RSS {large} ÷ {memory}", "×", Checks: [new Check("growth", false, growth)]),
+            new("s3fanout.memory.subscribe.base", "memory", $"subscriber peak RSS, {memory}", "MiB", Checks: [new Check("value", false, mem)]),
             new("s3fanout.memory.subscribe.large", "memory", $"subscriber peak RSS, {large}", "MiB", Checks: [new Check("value", false, mem)]),
-            new("s3fanout.memory.subscribe.growth", "memory", $"subscriber RSS {large} ÷ {size}", "×", Checks: [new Check("growth", false, 1.10)]),
+            new("s3fanout.memory.subscribe.growth", "memory", $"subscriber RSS {large} ÷ {memory}", "×", Checks: [new Check("growth", false, growth)]),
         ];
     }
 
@@ -112,7 +127,8 @@ internal static class Report
         ? $"{bytes >> 30} GiB"
         : $"{bytes >> 20} MiB";
 
-    public sealed record Row(RowSpec Spec, string Status, double? Value, List<double> Samples, double? VsLimit, double? VsAws, string Target, string Verdict, string? Note);
+    /// <param name="CpuPerGib">Median client CPU seconds per GiB of a throughput row (start-up included for the executables).</param>
+    public sealed record Row(RowSpec Spec, string Status, double? Value, List<double> Samples, double? VsLimit, double? VsAws, string Target, string Verdict, string? Note, double? CpuPerGib = null);
 
     public static List<Row> Build(BenchOptions o, Results results)
     {
@@ -120,7 +136,7 @@ internal static class Report
         foreach (var spec in Specs(o))
         {
             var samples = results.Rounds.Where(r => r.ContainsKey(spec.Id)).Select(r => r[spec.Id]).ToList();
-            var target = spec.Checks.Length == 0 ? "" : string.Join(", ", spec.Checks.Select(c => c.Describe(c.On == "growth" ? SizeText(o.SizeBytes) : spec.Unit)));
+            var target = spec.Checks.Length == 0 ? "" : string.Join(", ", spec.Checks.Select(c => c.Describe(c.On == "growth" ? SizeText(o.MemoryBytes) : spec.Unit)));
             if (results.Omitted.TryGetValue(spec.Id, out var omitted))
             {
                 rows.Add(new Row(spec, "omitted", null, [], null, null, target, "OMITTED", omitted));
@@ -163,7 +179,8 @@ internal static class Report
                     verdict = "PASS";
                 }
             }
-            rows.Add(new Row(spec, "ok", value, samples, vsLimit, vsAws, target, verdict, notes.Count > 0 ? string.Join("; ", notes) : null));
+            var cpu = results.Rounds.Where(r => r.ContainsKey(spec.Id + ".cpu")).Select(r => r[spec.Id + ".cpu"]).ToList();
+            rows.Add(new Row(spec, "ok", value, samples, vsLimit, vsAws, target, verdict, notes.Count > 0 ? string.Join("; ", notes) : null, cpu.Count > 0 ? Median(cpu) : null));
         }
         return rows;
     }
@@ -198,6 +215,7 @@ internal static class Report
         var text = unit switch
         {
             "ms" or "MiB/s" or "MiB" => x.ToString("0.0", CultureInfo.InvariantCulture),
+            "CPU s/s" => x.ToString("0.0000", CultureInfo.InvariantCulture),
             "s" => x.ToString("0.00", CultureInfo.InvariantCulture),
             _ when unit.StartsWith("of ", StringComparison.Ordinal) => x.ToString("0", CultureInfo.InvariantCulture),
             _ => x.ToString("0.00", CultureInfo.InvariantCulture),
@@ -209,6 +227,8 @@ internal static class Report
             _ => $"{text} {unit}",
         };
     }
+
+    private static string CpuText(Row r) => r.CpuPerGib is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) : "";
 
     private static string RatioText(double? r) => r is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—";
 
@@ -225,10 +245,10 @@ internal static class Report
 
     public static string Text(List<Row> rows)
     {
-        var header = new[] { "stage", "figure", "median", "vs limit", "vs aws-cli", "target", "verdict", "runs" };
+        var header = new[] { "stage", "figure", "median", "vs limit", "vs aws-cli", "client CPU s/GiB", "target", "verdict", "runs" };
         var table = rows.Select(r => new[]
         {
-            r.Spec.Stage, r.Spec.Label, Cell(r, "value"), RatioText(r.VsLimit), RatioText(r.VsAws), r.Target, r.Verdict,
+            r.Spec.Stage, r.Spec.Label, Cell(r, "value"), RatioText(r.VsLimit), RatioText(r.VsAws), CpuText(r), r.Target, r.Verdict,
             r.Status == "ok" ? Cell(r, "samples") : r.Note ?? "",
         }).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, table.Max(t => t[i].Length))).ToArray();
@@ -243,12 +263,12 @@ internal static class Report
     public static string Markdown(List<Row> rows)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| stage | figure | median | vs limit | vs aws-cli | target | verdict | runs |");
-        sb.AppendLine("| --- | --- | ---: | ---: | ---: | --- | --- | --- |");
+        sb.AppendLine("| stage | figure | median | vs limit | vs aws-cli | client CPU s/GiB | target | verdict | runs |");
+        sb.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |");
         foreach (var r in rows)
         {
             var runs = r.Status == "ok" ? Cell(r, "samples") : r.Note ?? "";
-            sb.AppendLine($"| {r.Spec.Stage} | {r.Spec.Label} | {Cell(r, "value")} | {RatioText(r.VsLimit)} | {RatioText(r.VsAws)} | {r.Target} | {r.Verdict} | {runs.Replace("|", "\\|", StringComparison.Ordinal)} |");
+            sb.AppendLine($"| {r.Spec.Stage} | {r.Spec.Label.Replace("|", "\\|", StringComparison.Ordinal)} | {Cell(r, "value")} | {RatioText(r.VsLimit)} | {RatioText(r.VsAws)} | {CpuText(r)} | {r.Target} | {r.Verdict} | {runs.Replace("|", "\\|", StringComparison.Ordinal)} |");
         }
         return sb.ToString();
     }
@@ -263,6 +283,7 @@ internal static class Report
         ["samples"] = r.Samples.Select(s => Math.Round(s, 3)).ToList(),
         ["vs_limit"] = r.VsLimit is { } l ? Math.Round(l, 3) : null,
         ["vs_awscli"] = r.VsAws is { } a ? Math.Round(a, 3) : null,
+        ["client_cpu_s_per_gib"] = r.CpuPerGib is { } c ? Math.Round(c, 3) : null,
         ["target"] = r.Target,
         ["verdict"] = r.Verdict,
         ["note"] = r.Note,

@@ -16,6 +16,25 @@ internal static class Shell
     public static string Q(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>
+    /// The shell words that run an S3Fanout executable: <c>dotnet exec X.dll</c> for a framework-dependent build, or the
+    /// file itself for a native (ahead-of-time compiled) one.
+    /// </summary>
+    public static string Executable(string dotnet, string path) =>
+        path.EndsWith(".dll", StringComparison.Ordinal) ? $"{Q(dotnet)} exec {Q(path)}" : Q(path);
+
+    /// <summary>A <see cref="ProcessStartInfo"/> for <see cref="Executable"/> with <paramref name="args"/>.</summary>
+    public static ProcessStartInfo ExecutableStartInfo(string dotnet, string path, IEnumerable<string> args)
+    {
+        var dll = path.EndsWith(".dll", StringComparison.Ordinal);
+        var psi = new ProcessStartInfo(dll ? dotnet : path) { UseShellExecute = false };
+        foreach (var a in dll ? ["exec", path, .. args] : args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        return psi;
+    }
+
+    /// <summary>
     /// Starts <c>bash -c SCRIPT</c>. <paramref name="script"/> should run the measured program under
     /// <see cref="TimePrefix"/> so its CPU time and peak RSS land in <paramref name="timeFile"/>.
     /// </summary>

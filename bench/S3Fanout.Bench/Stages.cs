@@ -9,17 +9,26 @@ namespace S3Fanout.Bench;
 internal sealed class StageException(string message) : Exception(message);
 
 /// <summary>The measurements. Each round runs every stage once; the throughput stages rotate their order between rounds.</summary>
-internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results results, string bucket)
+internal sealed partial class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results results, string bucket)
 {
     private static readonly string[] AwsIds = ["awscli.put", "awscli.get"];
     private string _baseFile = "";
+    private string _memoryFile = "";
     private string _largeFile = "";
+    private string _tinyFile = "";
     private string _baseSha256 = "";
     private string _fanoutFile = "";
     private string _fanoutSha256 = "";
     private int _runId;
 
     private string Endpoint => o.Endpoint.ToString().TrimEnd('/');
+
+    // The other parts of this class (one file per stage) see the constructor's parameters through these.
+    private BenchOptions O => o;
+    private RawS3 S3 => s3;
+    private CpuMeter Cpu => cpu;
+    private Results Results => results;
+    private string Bucket => bucket;
 
     private static TimeSpan TransferTimeout(long bytes) => TimeSpan.FromSeconds(120 + (bytes / 1048576.0 * 0.5));
 
@@ -34,15 +43,23 @@ internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results res
             _fanoutFile = Path.Combine(o.WorkDir, "stream-fanout.bin");
             _fanoutSha256 = WriteRandomFile(_fanoutFile, o.FanoutBytes);
         }
+        _memoryFile = _baseFile;
+        if (o.MemoryBytes != o.SizeBytes)
+        {
+            _memoryFile = Path.Combine(o.WorkDir, "stream-memory.bin");
+            WriteRandomFile(_memoryFile, o.MemoryBytes);
+        }
         _largeFile = Path.Combine(o.WorkDir, "stream-large.bin");
         await using (var large = File.Create(_largeFile))
         {
             for (var i = 0; i < o.LargeFactor; i++)
             {
-                await using var part = File.OpenRead(_baseFile);
+                await using var part = File.OpenRead(_memoryFile);
                 await part.CopyToAsync(large).ConfigureAwait(false);
             }
         }
+        _tinyFile = Path.Combine(o.WorkDir, "stream-1-byte.bin");
+        await File.WriteAllBytesAsync(_tinyFile, [0x2a]).ConfigureAwait(false);
         // Warm the driver's own SDK path (JIT, connections), so round 1's limit is not its start-up.
         foreach (var shape in new[] { PutShape.Fastest, PutShape.SdkDefault with { ContentMd5 = true } })
         {
@@ -55,32 +72,6 @@ internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results res
         await s3.DeletePrefixAsync(bucket, "warmup").ConfigureAwait(false);
     }
 
-    /// <summary>Start-up cost of each executable (--version), median of 3 (1 in quick mode): part of every S3Fanout wall time below.</summary>
-    public async Task<Dictionary<string, object>> StartupCostAsync()
-    {
-        var figures = new Dictionary<string, object>();
-        foreach (var (name, dll) in new[] { ("publisher", o.PublisherDll), ("subscriber", o.SubscriberDll) })
-        {
-            var walls = new List<double>();
-            for (var i = 0; i < (o.Quick ? 1 : 3); i++)
-            {
-                var run = await RunChildAsync($"exec {Shell.TimePrefix(TimeFile())}{Dotnet(dll)} --version > /dev/null", $"{name} --version", TimeSpan.FromSeconds(60)).ConfigureAwait(false);
-                walls.Add(run.WallS);
-            }
-            figures[$"{name}_version_wall_s"] = Math.Round(Report.Median(walls), 3);
-        }
-        if (o.Aws is not null)
-        {
-            var walls = new List<double>();
-            for (var i = 0; i < (o.Quick ? 1 : 3); i++)
-            {
-                walls.Add((await RunChildAsync($"exec {Shell.TimePrefix(TimeFile())}{Shell.Q(o.Aws)} --version > /dev/null", "aws --version", TimeSpan.FromSeconds(60)).ConfigureAwait(false)).WallS);
-            }
-            figures["awscli_version_wall_s"] = Math.Round(Report.Median(walls), 3);
-        }
-        return figures;
-    }
-
     public async Task RoundAsync(int round)
     {
         var throughput = new (string Name, Func<int, Task> Run)[] { ("limit", LimitAsync), ("aws-cli", AwsCliAsync), ("s3fanout", ToolAsync) };
@@ -90,12 +81,16 @@ internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results res
             Log($"round {round + 1}/{o.Runs}: {name} throughput");
             await run(round).ConfigureAwait(false);
         }
+        Log($"round {round + 1}/{o.Runs}: start-up");
+        await StartupAsync(round).ConfigureAwait(false);
+        Log($"round {round + 1}/{o.Runs}: a waiting subscriber and an idle serve, {o.IdleWatch.TotalSeconds:F0} s");
+        await IdleAsync(round).ConfigureAwait(false);
         Log($"round {round + 1}/{o.Runs}: latency");
         await LatencyAsync(round).ConfigureAwait(false);
-        Log($"round {round + 1}/{o.Runs}: fan-out to {BenchOptions.FanoutSubscribers} subscribers");
+        Log($"round {round + 1}/{o.Runs}: live fan-out to {BenchOptions.FanoutSubscribers} subscribers, and its limit");
         await FanOutAsync(round).ConfigureAwait(false);
-        Log($"round {round + 1}/{o.Runs}: memory with a {Report.SizeText(o.LargeBytes)} stream");
-        await LargeMemoryAsync(round).ConfigureAwait(false);
+        Log($"round {round + 1}/{o.Runs}: memory with {Report.SizeText(o.MemoryBytes)} and {Report.SizeText(o.LargeBytes)} streams");
+        await MemoryAsync(round).ConfigureAwait(false);
     }
 
     // ---- 1. the limit ------------------------------------------------------------------------------------------
@@ -138,7 +133,13 @@ internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results res
             for (var k = 0; k < gets.Length; k++)
             {
                 var (id, shape) = gets[(k + round) % gets.Length];
-                Record(round, id, await InProcessAsync(() => s3.GetSegmentsAsync(bucket, prefix, o.SizeBytes, shape)).ConfigureAwait(false), o.SizeBytes);
+                // Like every reader here, the raw GET writes what it reads into a pipe (to `cat > /dev/null`).
+                await using var pipe = PipeSink.Start();
+                Record(round, id, await InProcessAsync(async () =>
+                {
+                    await s3.GetSegmentsAsync(bucket, prefix, o.SizeBytes, shape, pipe).ConfigureAwait(false);
+                    await pipe.CompleteAsync().ConfigureAwait(false);
+                }).ConfigureAwait(false), o.SizeBytes);
             }
             SetLimit(round, "limit.put", "ref.put_unchunked", "ref.put_sdk_default");
             SetLimit(round, "limit.get", "ref.get_range", "ref.get_sdk_default");
@@ -179,7 +180,7 @@ internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results res
             var put = await ChildAsync($"exec {{time}}{Shell.Q(o.Aws)} s3 cp - {Shell.Q(url)} --endpoint-url {Shell.Q(Endpoint)} --no-progress < {Shell.Q(_baseFile)} > /dev/null 2> {{err}}",
                 "aws s3 cp - (upload)", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
             Record(round, "awscli.put", put, o.SizeBytes);
-            var get = await ChildAsync($"exec {{time}}{Shell.Q(o.Aws)} s3 cp {Shell.Q(url)} - --endpoint-url {Shell.Q(Endpoint)} --no-progress > /dev/null 2> {{err}}",
+            var get = await ChildAsync($"set -o pipefail; {{time}}{Shell.Q(o.Aws)} s3 cp {Shell.Q(url)} - --endpoint-url {Shell.Q(Endpoint)} --no-progress 2> {{err}} | cat > /dev/null",
                 "aws s3 cp … - (download)", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
             Record(round, "awscli.get", get, o.SizeBytes);
         }).ConfigureAwait(false);
@@ -191,16 +192,14 @@ internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results res
     {
         var prefix = $"tool/r{round + 1}";
         var url = $"s3://{bucket}/{prefix}";
-        await Guard(["s3fanout.publish", "s3fanout.subscribe", "s3fanout.memory.publish.base", "s3fanout.memory.subscribe.base"], prefix, async () =>
+        await Guard(["s3fanout.publish", "s3fanout.subscribe"], prefix, async () =>
         {
             var pub = await ChildAsync($"exec {{time}}{Dotnet(o.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} < {Shell.Q(_baseFile)} > /dev/null 2> {{err}}",
                 "s3fanout-publish", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
             Record(round, "s3fanout.publish", pub, o.SizeBytes);
-            results.Set(round, "s3fanout.memory.publish.base", pub.PeakRssKb / 1024.0);
-            var sub = await ChildAsync($"exec {{time}}{Dotnet(o.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} > /dev/null 2> {{err}}",
+            var sub = await ChildAsync($"set -o pipefail; {{time}}{Dotnet(o.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} 2> {{err}} | cat > /dev/null",
                 "s3fanout-subscribe", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
             Record(round, "s3fanout.subscribe", sub, o.SizeBytes);
-            results.Set(round, "s3fanout.memory.subscribe.base", sub.PeakRssKb / 1024.0);
         }).ConfigureAwait(false);
     }
 
@@ -330,106 +329,36 @@ internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results res
     /// <summary>Nearest-rank percentile of sorted values.</summary>
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    // ---- 5. fan-out --------------------------------------------------------------------------------------------
+    // ---- 6. memory at 1× and 4× the memory stream -------------------------------------------------------------
 
-    private async Task FanOutAsync(int round)
+    private async Task MemoryAsync(int round)
     {
-        var prefix = $"fanout/r{round + 1}";
-        var url = $"s3://{bucket}/{prefix}";
-        string[] ids = ["s3fanout.fanout.aggregate", "s3fanout.fanout.lag", "s3fanout.fanout.finish_ratio", "s3fanout.fanout.identical"];
-        await Guard(ids, prefix, async () =>
+        string[] ids = ["s3fanout.memory.publish.base", "s3fanout.memory.subscribe.base", "s3fanout.memory.publish.large", "s3fanout.memory.subscribe.large", "s3fanout.memory.publish.growth", "s3fanout.memory.subscribe.growth"];
+        foreach (var (size, file, which) in new[] { (o.MemoryBytes, _memoryFile, "base"), (o.LargeBytes, _largeFile, "large") })
         {
-            var n = BenchOptions.FanoutSubscribers;
-            var queues = await s3.CountSubscriberQueuesAsync(bucket).ConfigureAwait(false);
-            var subs = new List<(Process Process, Task<long> Ended, string Time, string Err, string Sha)>();
-            try
+            var prefix = $"memory-{which}/r{round + 1}";
+            var url = $"s3://{bucket}/{prefix}";
+            await Guard(ids, prefix, async () =>
             {
-                for (var i = 0; i < n; i++)
-                {
-                    var (time, err, sha) = (TimeFile(), ErrFile(), Path.Combine(o.WorkDir, $"sub{i}.{_runId}.sha"));
-                    var script = $"set -o pipefail; {Shell.TimePrefix(time)}{Dotnet(o.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} --wait 300s {Shell.Q(url)} 2> {Shell.Q(err)} | sha256sum | cut -c1-64 > {Shell.Q(sha)}";
-                    var p = Shell.Start(script);
-                    subs.Add((p, Shell.WaitAsync(p, TransferTimeout(o.FanoutBytes * n) + TimeSpan.FromSeconds(300)), time, err, sha));
-                }
-                await WaitForQueuesAsync(queues + n, TimeSpan.FromSeconds(180), subs.Select(s => s.Process).ToList(), null).ConfigureAwait(false);
-                await Task.Delay(500).ConfigureAwait(false);
-
-                var before = cpu.Read();
-                var t0 = Stopwatch.GetTimestamp();
-                var pub = await RunChildAsync($"exec {Shell.TimePrefix(TimeFile())}{Dotnet(o.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} < {Shell.Q(_fanoutFile)} > /dev/null 2> {Shell.Q(ErrFile())}",
-                    "s3fanout-publish (fan-out)", TransferTimeout(o.FanoutBytes * n)).ConfigureAwait(false);
-                if (pub.ExitCode != 0)
-                {
-                    throw new StageException($"the publisher exited {pub.ExitCode}: {pub.StderrTail}");
-                }
-                var ends = await Task.WhenAll(subs.Select(s => s.Ended)).ConfigureAwait(false);
-                var after = cpu.Read();
-                var last = ends.Max();
-                var runs = subs.Select((s, i) => Shell.Collect(s.Process.ExitCode, Stopwatch.GetElapsedTime(t0, ends[i]).TotalSeconds, ends[i], s.Time, s.Err)).ToList();
-                var identical = subs.Zip(runs).Count(x => x.Second.ExitCode == 0 && File.Exists(x.First.Sha) && File.ReadAllText(x.First.Sha).Trim() == _fanoutSha256);
-                var span = Stopwatch.GetElapsedTime(t0, last).TotalSeconds;
-                var pubSpan = Stopwatch.GetElapsedTime(t0, pub.EndedAt).TotalSeconds;
-                results.Set(round, "s3fanout.fanout.aggregate", n * o.FanoutBytes / 1048576.0 / span);
-                results.Set(round, "s3fanout.fanout.lag", Stopwatch.GetElapsedTime(pub.EndedAt, last).TotalSeconds);
-                results.Set(round, "s3fanout.fanout.finish_ratio", span / pubSpan);
-                results.Set(round, "s3fanout.fanout.identical", identical);
-                var clientCpu = pub.CpuS + runs.Sum(r => r.CpuS);
-                var sample = new Sample(span, clientCpu, after.Emulator - before.Emulator, after.MachineBusy - before.MachineBusy, after.MachineTotal - before.MachineTotal, 0);
-                var evidence = sample.ToJson(n * o.FanoutBytes);
-                evidence["publisher_wall_s"] = Math.Round(pubSpan, 3);
-                evidence["publisher_cpu_s"] = Math.Round(pub.CpuS, 2);
-                evidence["subscriber_finish_s"] = runs.Select(r => Math.Round(r.WallS, 2)).ToList();
-                evidence["subscriber_cpu_s"] = runs.Select(r => Math.Round(r.CpuS, 2)).ToList();
-                evidence["subscriber_peak_rss_mib"] = runs.Select(r => Math.Round(r.PeakRssKb / 1024.0, 1)).ToList();
-                evidence["subscriber_exit_codes"] = runs.Select(r => r.ExitCode).ToList();
-                var failures = runs.Where(r => r.ExitCode != 0).Select(r => r.StderrTail).Distinct().ToList();
-                if (failures.Count > 0)
-                {
-                    evidence["subscriber_errors"] = failures;
-                }
-                results.AddEvidence(round, "s3fanout.fanout", evidence);
-            }
-            finally
-            {
-                foreach (var s in subs.Where(s => !s.Process.HasExited))
-                {
-                    s.Process.Kill(entireProcessTree: true);
-                }
-                foreach (var s in subs)
-                {
-                    s.Process.Dispose();
-                    File.Delete(s.Sha);
-                }
-            }
-        }).ConfigureAwait(false);
+                var pub = await ChildAsync($"exec {{time}}{Dotnet(o.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} < {Shell.Q(file)} > /dev/null 2> {{err}}",
+                    $"s3fanout-publish ({which})", TransferTimeout(size)).ConfigureAwait(false);
+                results.AddEvidence(round, $"s3fanout.publish.{which}", pub.ToJson(size));
+                var sub = await ChildAsync($"set -o pipefail; {{time}}{Dotnet(o.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} 2> {{err}} | cat > /dev/null",
+                    $"s3fanout-subscribe ({which})", TransferTimeout(size)).ConfigureAwait(false);
+                results.AddEvidence(round, $"s3fanout.subscribe.{which}", sub.ToJson(size));
+                SetMemory(round, "publish", which, pub.PeakRssKb);
+                SetMemory(round, "subscribe", which, sub.PeakRssKb);
+            }).ConfigureAwait(false);
+        }
     }
 
-    // ---- 6. memory at 4× the size ------------------------------------------------------------------------------
-
-    private async Task LargeMemoryAsync(int round)
+    private void SetMemory(int round, string role, string which, long peakKb)
     {
-        var prefix = $"memory/r{round + 1}";
-        var url = $"s3://{bucket}/{prefix}";
-        await Guard(["s3fanout.memory.publish.large", "s3fanout.memory.subscribe.large", "s3fanout.memory.publish.growth", "s3fanout.memory.subscribe.growth"], prefix, async () =>
+        var mib = peakKb / 1024.0;
+        results.Set(round, $"s3fanout.memory.{role}.{which}", mib);
+        if (which == "large" && results.Rounds[round].TryGetValue($"s3fanout.memory.{role}.base", out var small) && small > 0)
         {
-            var pub = await ChildAsync($"exec {{time}}{Dotnet(o.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} < {Shell.Q(_largeFile)} > /dev/null 2> {{err}}",
-                "s3fanout-publish (large)", TransferTimeout(o.LargeBytes)).ConfigureAwait(false);
-            results.AddEvidence(round, "s3fanout.publish.large", pub.ToJson(o.LargeBytes));
-            var sub = await ChildAsync($"exec {{time}}{Dotnet(o.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} > /dev/null 2> {{err}}",
-                "s3fanout-subscribe (large)", TransferTimeout(o.LargeBytes)).ConfigureAwait(false);
-            results.AddEvidence(round, "s3fanout.subscribe.large", sub.ToJson(o.LargeBytes));
-            SetMemory(round, "publish", pub.PeakRssKb);
-            SetMemory(round, "subscribe", sub.PeakRssKb);
-        }).ConfigureAwait(false);
-    }
-
-    private void SetMemory(int round, string role, long peakKb)
-    {
-        var large = peakKb / 1024.0;
-        results.Set(round, $"s3fanout.memory.{role}.large", large);
-        if (results.Rounds[round].TryGetValue($"s3fanout.memory.{role}.base", out var small) && small > 0)
-        {
-            results.Set(round, $"s3fanout.memory.{role}.growth", large / small);
+            results.Set(round, $"s3fanout.memory.{role}.growth", mib / small);
         }
     }
 
@@ -463,6 +392,8 @@ internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results res
     private void Record(int round, string id, Sample sample, long bytes)
     {
         results.Set(round, id, sample.MiBPerSecond(bytes));
+        // Client CPU seconds per GiB: the figure that holds on any machine (start-up included for the executables).
+        results.Set(round, id + ".cpu", sample.ClientCpuS / (bytes / 1073741824.0));
         results.AddEvidence(round, id, sample.ToJson(bytes));
         Log($"  {id}: {sample.MiBPerSecond(bytes):F1} MiB/s in {sample.WallS:F2} s (client CPU {sample.ClientCpuS:F1} s, emulator CPU {sample.EmulatorCpuS:F1} s, other {sample.OtherCpuS:F1} s)");
     }
@@ -521,21 +452,14 @@ internal sealed class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Results res
 
     private string ErrFile() => Path.Combine(o.WorkDir, $"e{Interlocked.Increment(ref _runId)}.err");
 
-    private string Dotnet(string dll) => $"{Shell.Q(o.Dotnet)} exec {Shell.Q(dll)}";
+    private string Dotnet(string executable) => Shell.Executable(o.Dotnet, executable);
 
-    private Process StartDotnet(string dll, string[] args, bool stdin, bool stdout, StringBuilder stderr)
+    private Process StartDotnet(string executable, string[] args, bool stdin, bool stdout, StringBuilder stderr)
     {
-        var psi = new ProcessStartInfo(o.Dotnet)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = stdin,
-            RedirectStandardOutput = stdout,
-            RedirectStandardError = true,
-        };
-        foreach (var a in (string[])["exec", dll, .. args])
-        {
-            psi.ArgumentList.Add(a);
-        }
+        var psi = Shell.ExecutableStartInfo(o.Dotnet, executable, args);
+        psi.RedirectStandardInput = stdin;
+        psi.RedirectStandardOutput = stdout;
+        psi.RedirectStandardError = true;
         return Shell.StartKeepingStderr(psi, stderr);
     }
 

@@ -19,7 +19,7 @@ public sealed class BenchmarkSmokeTests
     /// <summary>The limit (per round, the fastest raw request shape) and the reference rows (each shape; the publisher's Content-MD5).</summary>
     private static readonly string[] LimitRows =
     [
-        "limit.put", "limit.get",
+        "limit.put", "limit.get", "limit.fanout",
         "ref.put_unchunked", "ref.put_sdk_default", "ref.put_content_md5", "ref.put_sdk_default_md5", "ref.get_range", "ref.get_sdk_default",
     ];
 
@@ -33,9 +33,12 @@ public sealed class BenchmarkSmokeTests
 
     private static readonly string[] S3FanoutRows =
     [
-        "s3fanout.publish", "s3fanout.subscribe",
+        "s3fanout.publish", "s3fanout.subscribe", "s3fanout.publish.cpu", "s3fanout.subscribe.cpu",
+        "startup.version.publisher", "startup.version.subscriber", "startup.publish_1b", "startup.subscribe_1b",
+        "waiting.cpu", "waiting.rss", "serve.idle.cpu",
         "s3fanout.latency.p50", "s3fanout.latency.p99",
         "s3fanout.fanout.aggregate", "s3fanout.fanout.lag", "s3fanout.fanout.finish_ratio", "s3fanout.fanout.identical",
+        "s3fanout.fanout.publisher_ratio",
         "s3fanout.memory.publish.base", "s3fanout.memory.publish.large", "s3fanout.memory.publish.growth",
         "s3fanout.memory.subscribe.base", "s3fanout.memory.subscribe.large", "s3fanout.memory.subscribe.growth",
     ];
@@ -43,7 +46,10 @@ public sealed class BenchmarkSmokeTests
     /// <summary>Rows that carry a target from the issue, so they must say PASS or MISS (PARTIAL only when aws-cli was omitted).</summary>
     private static readonly string[] TargetRows =
     [
-        "s3fanout.publish", "s3fanout.subscribe", "s3fanout.latency.p50", "s3fanout.latency.p99", "s3fanout.fanout.aggregate",
+        "s3fanout.publish", "s3fanout.subscribe", "s3fanout.publish.cpu", "s3fanout.subscribe.cpu",
+        "startup.version.publisher", "startup.version.subscriber", "startup.publish_1b", "startup.subscribe_1b",
+        "waiting.cpu", "waiting.rss", "serve.idle.cpu",
+        "s3fanout.latency.p50", "s3fanout.latency.p99", "s3fanout.fanout.aggregate", "s3fanout.fanout.lag", "s3fanout.fanout.publisher_ratio",
         "s3fanout.fanout.identical", "s3fanout.memory.publish.base", "s3fanout.memory.publish.large", "s3fanout.memory.publish.growth",
         "s3fanout.memory.subscribe.base", "s3fanout.memory.subscribe.large", "s3fanout.memory.subscribe.growth",
     ];
@@ -104,7 +110,7 @@ public sealed class BenchmarkSmokeTests
             foreach (var (id, limit) in new[]
             {
                 ("s3fanout.publish", "limit.put"), ("ref.put_sdk_default", "limit.put"), ("ref.put_content_md5", "limit.put"),
-                ("s3fanout.subscribe", "limit.get"), ("ref.get_sdk_default", "limit.get"), ("s3fanout.fanout.aggregate", "limit.get"),
+                ("s3fanout.subscribe", "limit.get"), ("ref.get_sdk_default", "limit.get"), ("s3fanout.fanout.aggregate", "limit.fanout"),
                 ("awscli.put", "limit.put"), ("awscli.get", "limit.get"),
             }.Where(x => rows.GetProperty(x.Item1).GetProperty("status").GetString() == "ok"))
             {
@@ -122,6 +128,13 @@ public sealed class BenchmarkSmokeTests
             Assert.Equal(1.0, rows.GetProperty("limit.get").GetProperty("vs_limit").GetDouble());
             // The fan-out copies were checked; quick mode is small, so every one must match.
             Assert.Equal(10, rows.GetProperty("s3fanout.fanout.identical").GetProperty("value").GetDouble());
+            // Every throughput row of an executable carries its client CPU per GiB, and the CPU rows are those figures.
+            foreach (var id in new[] { "s3fanout.publish", "s3fanout.subscribe" })
+            {
+                var perGib = rows.GetProperty(id).GetProperty("client_cpu_s_per_gib").GetDouble();
+                Assert.True(perGib > 0, $"row {id} has no client CPU per GiB");
+                Assert.Equal(perGib, rows.GetProperty(id + ".cpu").GetProperty("value").GetDouble(), 2);
+            }
             Assert.True(root.GetProperty("machine").GetProperty("nproc").GetInt32() > 0);
         }
         finally

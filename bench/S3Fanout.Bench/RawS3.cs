@@ -69,6 +69,14 @@ internal sealed class RawS3 : IDisposable
                     request.UseChunkEncoding = false;
                     request.DisableDefaultChecksumValidation = true;
                 }
+                if (shape.Crc64)
+                {
+                    // As the publisher does by default: S3 checks the body against x-amz-checksum-crc64nvme (base64 of
+                    // the big-endian CRC-64/NVME) instead of Content-MD5.
+                    var crc = new System.IO.Hashing.Crc64(System.IO.Hashing.Crc64ParameterSet.Nvme);
+                    crc.Append(buffer.AsSpan(0, length));
+                    request.ChecksumCRC64NVME = Convert.ToBase64String(crc.GetCurrentHash());
+                }
                 if (shape.ContentMd5)
                 {
                     // As the product does (Content-MD5 is S3's own integrity check on the body).
@@ -221,8 +229,9 @@ internal sealed class RawS3 : IDisposable
 /// <summary>How a raw PUT is made.</summary>
 /// <param name="Fast">UseChunkEncoding = false and DisableDefaultChecksumValidation = true (else the SDK's defaults:
 /// aws-chunked SigV4 framing over HTTP, and the SDK's MD5 stream compared with the ETag).</param>
-/// <param name="ContentMd5">send Content-MD5, computed here, as the publisher does.</param>
-internal readonly record struct PutShape(bool Fast, bool ContentMd5)
+/// <param name="ContentMd5">send Content-MD5, computed here, as the publisher does with --checksum md5.</param>
+/// <param name="Crc64">send x-amz-checksum-crc64nvme, computed here, as the publisher does by default.</param>
+internal readonly record struct PutShape(bool Fast, bool ContentMd5, bool Crc64 = false)
 {
     /// <summary>The fastest settings (the publisher's since a7c5c23), no integrity work beyond SigV4's payload hash.</summary>
     public static PutShape Fastest => new(Fast: true, ContentMd5: false);

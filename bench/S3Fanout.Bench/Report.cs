@@ -89,6 +89,7 @@ internal static class Report
             new("ref.put_sdk_default", "reference", "raw PutObject, SDK defaults (aws-chunked)", "MiB/s", "limit.put", "awscli.put"),
             new("ref.put_content_md5", "reference", "raw PutObject, unchunked, no SDK MD5, + Content-MD5", "MiB/s", "limit.put", "awscli.put"),
             new("ref.put_sdk_default_md5", "reference", "raw PutObject, SDK defaults + Content-MD5", "MiB/s", "limit.put", "awscli.put"),
+            new("ref.put_crc64", "reference", "raw PutObject, unchunked, no SDK MD5, + x-amz-checksum-crc64nvme (the publisher's request)", "MiB/s", "limit.put", "awscli.put"),
             new("ref.get_range", "reference", "raw GetObject, whole-object byte range (the subscriber's shape), into a pipe", "MiB/s", "limit.get", "awscli.get"),
             new("ref.get_sdk_default", "reference", "raw GetObject, whole object, SDK defaults, into a pipe", "MiB/s", "limit.get", "awscli.get"),
             new("awscli.put", "peer", "aws-cli v2 s3 cp - s3://… (stdin)", "MiB/s", "limit.put", "awscli.put"),

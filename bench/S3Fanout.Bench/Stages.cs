@@ -111,6 +111,7 @@ internal sealed partial class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Res
             {
                 ("ref.put_unchunked", PutShape.Fastest),
                 ("ref.put_content_md5", PutShape.Fastest with { ContentMd5 = true }),
+                ("ref.put_crc64", PutShape.Fastest with { Crc64 = true }),
                 ("ref.put_sdk_default", PutShape.SdkDefault),
                 ("ref.put_sdk_default_md5", PutShape.SdkDefault with { ContentMd5 = true }),
             };

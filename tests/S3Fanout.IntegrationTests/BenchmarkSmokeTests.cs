@@ -20,7 +20,7 @@ public sealed class BenchmarkSmokeTests
     private static readonly string[] LimitRows =
     [
         "limit.put", "limit.get", "limit.fanout",
-        "ref.put_unchunked", "ref.put_sdk_default", "ref.put_content_md5", "ref.put_sdk_default_md5", "ref.get_range", "ref.get_sdk_default",
+        "ref.put_unchunked", "ref.put_sdk_default", "ref.put_content_md5", "ref.put_sdk_default_md5", "ref.put_crc64", "ref.get_range", "ref.get_sdk_default",
     ];
 
     private static readonly (string Limit, string[] Shapes)[] LimitShapes =

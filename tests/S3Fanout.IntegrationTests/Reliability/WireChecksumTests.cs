@@ -155,7 +155,7 @@ public sealed class WireChecksumTests(EmulatorFixture emulator, ITestOutputHelpe
 
     private async Task ReadBackAsync(FaultProxy proxy, string bucket, TestData data)
     {
-        await using var verify = _kit.StartSubscriber(ReliabilityKit.Via(proxy, "verify", ScenarioKit.Url(bucket, "stream")));
+        await using var verify = _kit.StartSubscriber(["verify", .. ReliabilityKit.Via(proxy, ScenarioKit.Url(bucket, "stream"))]);
         await verify.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
         Assert.StartsWith("OK", verify.StdoutText, StringComparison.Ordinal);
         await using var subscriber = _kit.StartSubscriber(ReliabilityKit.Via(proxy, ScenarioKit.Url(bucket, "stream")));

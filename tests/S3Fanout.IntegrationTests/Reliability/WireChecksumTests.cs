@@ -145,6 +145,16 @@ public sealed class WireChecksumTests(EmulatorFixture emulator, ITestOutputHelpe
         await ReadBackAsync(proxy, bucket, data);
     }
 
+    [Fact]
+    public async Task An_unknown_checksum_is_refused_with_one_line_and_exit_2_before_anything_is_read()
+    {
+        await using var publisher = _kit.StartPublisher(["--checksum", "sha1", "--notify", "none", "s3://no-such-bucket-wire/stream"], stdin: new MemoryStream([1, 2, 3]));
+        Assert.Equal(2, await publisher.WaitForExitAsync(ScenarioKit.ExitDeadline));
+        var line = ScenarioKit.AssertOneErrorLine(publisher, ScenarioKit.Publish);
+        Assert.Contains("sha1", line, StringComparison.Ordinal);
+        Assert.Contains("crc64nvme", line, StringComparison.Ordinal); // the accepted values are named
+    }
+
     private async Task<RunningProcess> PublishAsync(FaultProxy proxy, string bucket, TestData data, params string[] args)
     {
         await using var publisher = _kit.StartPublisher(ReliabilityKit.Via(proxy, [.. args, "-m", "1", "--notify", "none", ScenarioKit.Url(bucket, "stream")]), stdin: data.OpenRead());

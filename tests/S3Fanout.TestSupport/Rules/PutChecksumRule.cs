@@ -23,12 +23,6 @@ namespace S3Fanout.TestSupport.Rules;
 /// </remarks>
 public sealed class PutChecksumRule : AwsRule
 {
-    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Host", "Authorization", "X-Amz-Date", "x-amz-content-sha256", "Content-Length", "Content-MD5", "Expect",
-        "Transfer-Encoding", "Content-Encoding", "x-amz-decoded-content-length", "Connection",
-    };
-
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _damaged = new(StringComparer.Ordinal);
 
     /// <summary>Keys ("bucket/key") whose first PUT is damaged on the way; null: none.</summary>
@@ -64,7 +58,7 @@ public sealed class PutChecksumRule : AwsRule
         {
             return null; // forwarded as sent; the answer gets its checksum in After
         }
-        var headers = request.Request.Head.Headers.Where(h => !NotForwarded.Contains(h.Key));
+        var headers = request.HeadersToForward();
         var answer = await request.AskUpstreamAsync("PUT", request.Request.Target, headers, body).ConfigureAwait(false);
         return WithChecksum(answer, body);
     }

@@ -49,6 +49,7 @@ internal static class PublishCommand
         sse.AcceptOnlyFromAmong("AES256", "aws:kms");
         var kmsKey = new Option<string?>("--sse-kms-key-id") { Description = "KMS key for --sse aws:kms", HelpName = "KEY" };
         var replicas = CliOptions.Replicas();
+        var checksum = CliOptions.WireChecksum();
 
         var root = new RootCommand(HelpText.Describe(
             "Pipe stdin through S3 to any number of subscribers, and keep it there as an archive.",
@@ -57,7 +58,7 @@ internal static class PublishCommand
             "tail -F app.log | s3fanout-publish --flush-interval 200ms s3://bucket/logs/app   # a log tail",
             "echo hello | s3fanout-publish -n 2 -m 1 -t 3 to bucket/compat/hello             # s3pipe2's command line"));
         common.AddTo(root);
-        foreach (var option in new Option[] { segmentMiB, workers, tries, staging, bufferKb, progress, transferTimeout, flush, heartbeat, notifyWindow, notify, topic, force, sse, kmsKey, assemble, replicas })
+        foreach (var option in new Option[] { segmentMiB, workers, tries, staging, bufferKb, progress, transferTimeout, flush, heartbeat, notifyWindow, notify, topic, force, sse, kmsKey, assemble, replicas, checksum })
         {
             root.Options.Add(option);
         }
@@ -99,7 +100,11 @@ internal static class PublishCommand
             var time = services.GetRequiredService<TimeProvider>();
             var loggers = services.GetRequiredService<ILoggerFactory>();
             // Two publishers on one name: the first write of the manifest decides, through S3 conditional writes.
-            options = options with { Conditions = new ConditionalWrites(loggers.CreateLogger<ConditionalWrites>()) };
+            options = options with
+            {
+                Conditions = new ConditionalWrites(loggers.CreateLogger<ConditionalWrites>()),
+                Checksum = new WireChecksum(parse.GetValue(checksum), loggers.CreateLogger<WireChecksum>()),
+            };
             var sink = new DeferredSink(c => NotificationSinks.OpenAsync(options.Notify, options.Location.Bucket, options.Topic, aws, sns, options.RequestTimeout, time, loggers, c));
             var coordinator = new PublishCoordinator(aws.S3, sink, options, loggers, time);
             await coordinator.CheckDestinationAsync(ct).ConfigureAwait(false);

@@ -44,8 +44,11 @@ internal sealed record PublisherOptions : IAnnouncerOptions
     /// <summary>Whether this run's PUTs carry S3 conditional writes; one state for the whole run (see <see cref="ConditionalWrites"/>).</summary>
     public ConditionalWrites? Conditions { get; init; }
 
+    /// <summary>--checksum: CRC-64/NVME (default) or Content-MD5 on every PUT; one state for the whole run (see <see cref="WireChecksum"/>).</summary>
+    public WireChecksum? Checksum { get; init; }
+
     /// <summary>How segments, <c>.manifest</c> and <c>.checksums</c> are PUT: all alike.</summary>
-    public PutSettings Put => new() { Sse = Sse, UnsignedPayload = UnsignedPayload, Conditions = Conditions };
+    public PutSettings Put => new() { Sse = Sse, UnsignedPayload = UnsignedPayload, Conditions = Conditions, Checksum = Checksum };
 
     public void Validate()
     {

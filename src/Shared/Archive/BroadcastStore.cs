@@ -476,16 +476,17 @@ internal sealed class BroadcastStore
     }
 
     /// <summary>
-    /// A text object from a seekable stream of any length, hashed in one pass (MD5 and CRC-64/NVME) and sent from its
+    /// A text object from a seekable stream of any length, hashed in one pass (CRC-64/NVME, and MD5 where sent) and sent from its
     /// start, so neither the text nor a copy of it is held in memory.
     /// </summary>
     private async Task<string?> WriteStreamAsync(string bucket, string key, Stream body, PutSettings put, PutCondition? condition, CancellationToken ct)
     {
         body.Position = 0;
-        var (md5, crc64, _) = await HashAsync(body, ct).ConfigureAwait(false);
+        // The MD5 only where this PUT sends Content-MD5 (PlainPut computes it itself if the endpoint turns out to need it).
+        var (_, crc64, md5) = await StreamDigest.ReadAsync(body, put.SendsMd5 ? HashAlgorithmName.MD5 : null, ct).ConfigureAwait(false);
         body.Position = 0;
         var request = new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, AutoCloseStream = false, ContentType = "text/plain; charset=utf-8" };
-        return await PlainPut.PutAsync(_s3, request, md5, crc64, put, $"s3://{bucket}/{key}", ct, condition).ConfigureAwait(false);
+        return await PlainPut.PutAsync(_s3, request, md5.Length == 0 ? null : md5, crc64, put, $"s3://{bucket}/{key}", ct, condition).ConfigureAwait(false);
     }
 
     /// <summary>MD5, CRC-64/NVME and length of what is left of <paramref name="body"/>, read once.</summary>

@@ -13,7 +13,7 @@ namespace S3Fanout.Shared.Aws;
 /// <remarks>
 /// Error codes are S3's (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html: InternalError and SlowDown
 /// are to be retried, per https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html; BadDigest means a
-/// body that did not match its Content-MD5), SQS's and SNS's common errors (Throttling/Throttled, ServiceUnavailable,
+/// body that did not match its Content-MD5 or its x-amz-checksum-* header), SQS's and SNS's common errors (Throttling/Throttled, ServiceUnavailable,
 /// InternalFailure, AuthorizationError), and STS's credential errors. A code counts before its HTTP status, because SNS
 /// answers throttling with 400 as well as 429.
 /// </remarks>

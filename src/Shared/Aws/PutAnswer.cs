@@ -16,6 +16,39 @@ namespace S3Fanout.Shared.Aws;
 /// </remarks>
 internal static class PutAnswer
 {
+    /// <summary>
+    /// For a PUT sent with <c>x-amz-checksum-crc64nvme</c>: true when the answer carries S3's CRC-64/NVME of what it stored
+    /// and it is <paramref name="crc64"/>; false when it carries none (an endpoint without flexible checksums). Throws a
+    /// retryable <see cref="FatalException"/> (exit 7) when it differs.
+    /// </summary>
+    public static bool CheckCrc(PutObjectResponse response, string crc64, string what)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (string.IsNullOrEmpty(response.ChecksumCRC64NVME))
+        {
+            return false;
+        }
+        if (response.ChecksumCRC64NVME != crc64)
+        {
+            throw new FatalException(ExitCodes.Integrity, $"S3 answered CRC-64/NVME {response.ChecksumCRC64NVME} for {what}, expected {crc64}", retryable: true);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// For a PUT whose CRC-64/NVME the endpoint ignored: its ETag must be an MD5 to be checked at all; otherwise (SSE-KMS,
+    /// SSE-C) nothing checked the body, and a retryable <see cref="FatalException"/> has it stored again, with Content-MD5.
+    /// </summary>
+    public static void RequireMd5Etag(PutObjectResponse response, string what)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (!EtagDigest.IsMd5(response.ServerSideEncryptionMethod, response.ServerSideEncryptionCustomerMethod))
+        {
+            throw new FatalException(ExitCodes.Integrity,
+                $"{what}: the endpoint returned neither a CRC-64/NVME nor an ETag that is an MD5, so nothing checked the body; storing it again with Content-MD5", retryable: true);
+        }
+    }
+
     /// <summary>Throws a retryable <see cref="FatalException"/> (exit 7) when the answer does not fit the body sent.</summary>
     /// <param name="md5">The body's MD5, as sent in Content-MD5.</param>
     /// <param name="crc64">The body's CRC-64/NVME as S3 writes it (base64 of the big-endian value), if known.</param>

@@ -75,6 +75,22 @@ internal static class CliOptions
     }
 
     /// <summary>
+    /// <c>--checksum crc64nvme|md5</c>: the integrity check every PUT carries (<see cref="Aws.WireChecksum"/>), CRC-64/NVME
+    /// unless the endpoint has no flexible checksums.
+    /// </summary>
+    public static Option<Aws.WireChecksumMode> WireChecksum()
+    {
+        var option = new Option<Aws.WireChecksumMode>("--checksum")
+        {
+            Description = "integrity check on every PUT: crc64nvme (x-amz-checksum-crc64nvme; Content-MD5 instead once the endpoint shows it has no flexible checksums) or md5 (Content-MD5)",
+            DefaultValueFactory = _ => Aws.WireChecksumMode.Crc64Nvme,
+            HelpName = "crc64nvme|md5",
+        };
+        option.AcceptOnlyFromAmong(Aws.WireChecksum.Name(Aws.WireChecksumMode.Crc64Nvme), Aws.WireChecksum.Name(Aws.WireChecksumMode.Md5));
+        return option;
+    }
+
+    /// <summary>
     /// An option this command does not take but users reach for (<c>serve -n</c>): hidden from help, and refused with
     /// one line saying where the setting lives instead, rather than silently ignored.
     /// </summary>

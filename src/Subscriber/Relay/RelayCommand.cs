@@ -20,6 +20,7 @@ internal sealed class RelayCommand : ArchiveCommand
     private readonly Argument<string> _to = new("to") { Description = "where its copy is announced: s3://bucket/name" };
     private readonly Option<int> _workers = CliOptions.Workers("segments copied at once");
     private readonly Option<int> _replicas = CliOptions.Replicas();
+    private readonly Option<WireChecksumMode> _checksum = CliOptions.WireChecksum();
     private readonly Option<int> _tries = CliOptions.Tries("attempts per copy (copy then check) and per manifest write");
     private readonly Option<string?> _staging = CliOptions.Staging("keep the checksum index as it grows under this folder");
     private readonly Option<TimeSpan> _transferTimeout = CliOptions.TransferTimeout();
@@ -54,7 +55,7 @@ internal sealed class RelayCommand : ArchiveCommand
         Command = new Command("relay", Summary);
         Command.Arguments.Add(_from);
         Command.Arguments.Add(_to);
-        foreach (var option in new Option[] { _workers, _tries, _staging, _transferTimeout, _toRegion, _toEndpoint, _wait, _stall, _poll, _fromNotify, _fromTopic, _notify, _topic, _heartbeat, _replicas })
+        foreach (var option in new Option[] { _workers, _tries, _staging, _transferTimeout, _toRegion, _toEndpoint, _wait, _stall, _poll, _fromNotify, _fromTopic, _notify, _topic, _heartbeat, _replicas, _checksum })
         {
             Command.Options.Add(option);
         }
@@ -113,7 +114,11 @@ internal sealed class RelayCommand : ArchiveCommand
         var destination = elsewhere ?? source;
         using var elsewhereSns = elsewhere?.CreateSns(loggers);
         ISnsClient destinationSns = elsewhereSns ?? services.GetRequiredService<ISnsClient>();
-        options = options with { Conditions = new ConditionalWrites(loggers.CreateLogger<ConditionalWrites>()) };
+        options = options with
+        {
+            Conditions = new ConditionalWrites(loggers.CreateLogger<ConditionalWrites>()),
+            Checksum = new WireChecksum(parse.GetValue(_checksum), loggers.CreateLogger<WireChecksum>()),
+        };
         var result = await new RelayCoordinator(services, destination, destinationSns, options, loggers, time).RunAsync(ct).ConfigureAwait(false);
         loggers.CreateLogger("s3fanout-subscribe").LogInformation(
             "Relayed {Bytes} bytes in {Segments} segments from {Source} to {Destination} in {Elapsed} ({ByChecksum} copies checked by S3's checksum, {ByDownload} by download), sha256 {Sha256}",

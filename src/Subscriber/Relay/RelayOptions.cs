@@ -41,8 +41,11 @@ internal sealed record RelayOptions : IAnnouncerOptions
 
     public string? RelayedFrom => Source.Location.ToString();
 
+    /// <summary>--checksum: what the destination's PUTs carry, as for the publisher; one state per run.</summary>
+    public WireChecksum? Checksum { get; init; }
+
     /// <summary>How the destination's <c>.manifest</c> and <c>.checksums</c> are PUT: as the publisher PUTs them.</summary>
-    public PutSettings Put => new() { Conditions = Conditions };
+    public PutSettings Put => new() { Conditions = Conditions, Checksum = Checksum };
 
     /// <summary>
     /// One CopyObject attempt's limit: --request-timeout per started GiB of the segment. S3 copies server-side, but a

@@ -20,12 +20,6 @@ namespace S3Fanout.TestSupport.Rules;
 /// </remarks>
 public sealed class CopyChecksumRule : AwsRule
 {
-    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Host", "Authorization", "X-Amz-Date", "x-amz-content-sha256", "Content-Length", "Content-MD5", "Expect",
-        "Transfer-Encoding", "Content-Encoding", "x-amz-decoded-content-length", "Connection",
-    };
-
     private int _copies;
     private int _damaged;
 
@@ -48,7 +42,7 @@ public sealed class CopyChecksumRule : AwsRule
         {
             return null;
         }
-        var headers = request.Request.Head.Headers.Where(h => !NotForwarded.Contains(h.Key)).ToList();
+        var headers = request.HeadersToForward().ToList();
         var answer = await request.AskUpstreamAsync("PUT", request.Request.Target, headers).ConfigureAwait(false);
         if (answer.Status != 200)
         {

@@ -10,12 +10,6 @@ namespace S3Fanout.TestSupport.Rules;
 /// </summary>
 public sealed class DamagedStoreRule(string key) : AwsRule
 {
-    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Host", "Authorization", "X-Amz-Date", "x-amz-content-sha256", "Content-Length", "Content-MD5", "Expect",
-        "Transfer-Encoding", "Content-Encoding", "x-amz-decoded-content-length", "Connection",
-    };
-
     private int _done;
 
     /// <summary>How many PUTs this rule stored damaged (0 or 1).</summary>
@@ -31,7 +25,7 @@ public sealed class DamagedStoreRule(string key) : AwsRule
         }
         var damaged = (byte[])request.Body.Clone();
         damaged[damaged.Length / 2] ^= 0xFF;
-        var headers = request.Request.Head.Headers.Where(h => !NotForwarded.Contains(h.Key));
+        var headers = request.HeadersToForward();
         return await request.AskUpstreamAsync("PUT", request.Request.Target, headers, damaged).ConfigureAwait(false);
     }
 }

@@ -61,6 +61,18 @@ public sealed class RuleRequest(ProxiedRequest request, byte[] body, Func<HttpHe
     /// <summary>The SQS JSON request body.</summary>
     public JsonObject Json() => (Body.Length == 0 ? null : JsonNode.Parse(Body)?.AsObject()) ?? [];
 
+    /// <summary>
+    /// This request's headers that a rule's own request of the same object (<see cref="AskUpstreamAsync"/>) carries over:
+    /// all but signing, framing and the body's length and digest, which the rule's request sets for its own body.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, string>> HeadersToForward() => Request.Head.Headers.Where(h => !NotForwarded.Contains(h.Key));
+
+    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Authorization", "X-Amz-Date", "x-amz-content-sha256", "Content-Length", "Content-MD5", "Expect",
+        "Transfer-Encoding", "Content-Encoding", "x-amz-decoded-content-length", "Connection",
+    };
+
     /// <summary>Sends a request of the rule's own to the endpoint (with this request's credentials) and reads its answer.</summary>
     public Task<RuleAnswer> AskUpstreamAsync(string method, string target, IEnumerable<KeyValuePair<string, string>>? headers = null, byte[]? body = null)
     {

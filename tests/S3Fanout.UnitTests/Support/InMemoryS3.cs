@@ -35,6 +35,9 @@ internal sealed class InMemoryS3(TimeProvider time, ConcurrentQueue<string>? jou
     /// <summary>When set, the ETag every PutObject answers instead of the body's MD5 (an endpoint that stored other bytes).</summary>
     public string? WrongEtag { get; set; }
 
+    /// <summary>When set, the CRC-64/NVME every PutObject answers (<c>x-amz-checksum-crc64nvme</c>); null: none, as an endpoint without flexible checksums.</summary>
+    public string? AnswerCrc64 { get; set; }
+
     public void Store(string key, string body) => _objects[key] = body;
 
     public string? TryGet(string key) => _objects.GetValueOrDefault(key);
@@ -76,6 +79,7 @@ internal sealed class InMemoryS3(TimeProvider time, ConcurrentQueue<string>? jou
         {
             ETag = WrongEtag ?? $"\"{Convert.ToHexStringLower(md5.GetHashAndReset())}\"",
             ServerSideEncryptionMethod = request.ServerSideEncryptionMethod,
+            ChecksumCRC64NVME = AnswerCrc64,
         });
     }
 

@@ -97,6 +97,8 @@ internal static class Report
             new("s3fanout.publish", "s3fanout", $"publish {size} file → manifest complete", "MiB/s", "limit.put", "awscli.put",
                 new Check("limit", true, 0.9), new Check("awscli", true, 2.5)),
             new("s3fanout.publish.cpu", "s3fanout", $"publish {size}: client CPU s per GiB, start-up included", "CPU s/GiB", Checks: [new Check("value", false, 2.0)]),
+            new("s3fanout.publish.crc_endpoint", "s3fanout", $"publish {size} through a proxy that checks and echoes CRC-64/NVME as S3 does (fauxqs does neither)", "MiB/s", "limit.put", "awscli.put"),
+            new("s3fanout.publish.crc_endpoint.cpu", "s3fanout", "  its client CPU s per GiB, start-up included", "CPU s/GiB", Checks: [new Check("value", false, 2.0)]),
             new("s3fanout.subscribe", "s3fanout", $"subscribe {size} completed → stdout | cat", "MiB/s", "limit.get", "awscli.get",
                 new Check("limit", true, 0.5), new Check("awscli", true, 3)),
             new("s3fanout.subscribe.cpu", "s3fanout", $"subscribe {size}: client CPU s per GiB, start-up included", "CPU s/GiB", Checks: [new Check("value", false, 1.2)]),

@@ -202,6 +202,7 @@ internal sealed partial class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Res
                 "s3fanout-subscribe", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
             Record(round, "s3fanout.subscribe", sub, o.SizeBytes);
         }).ConfigureAwait(false);
+        await ChecksumEndpointAsync(round).ConfigureAwait(false);
     }
 
     // ---- 4. latency --------------------------------------------------------------------------------------------

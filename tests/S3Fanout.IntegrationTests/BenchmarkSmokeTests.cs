@@ -34,6 +34,7 @@ public sealed class BenchmarkSmokeTests
     private static readonly string[] S3FanoutRows =
     [
         "s3fanout.publish", "s3fanout.subscribe", "s3fanout.publish.cpu", "s3fanout.subscribe.cpu",
+        "s3fanout.publish.crc_endpoint", "s3fanout.publish.crc_endpoint.cpu",
         "startup.version.publisher", "startup.version.subscriber", "startup.publish_1b", "startup.subscribe_1b",
         "waiting.cpu", "waiting.rss", "serve.idle.cpu",
         "s3fanout.latency.p50", "s3fanout.latency.p99",

@@ -1,15 +1,18 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace S3Fanout.Shared.Cli;
 
 /// <summary>
 /// The one convention for everything S3Fanout writes as JSON for scripts and monitors (<c>--json</c> of every
-/// subcommand, the mirror service's health file): snake_case names, indented, and no HTML escaping.
+/// subcommand, the mirror service's health file): snake_case names, indented, and no HTML escaping. The types are
+/// described by a source-generated context built on <see cref="CreateOptions"/> (no reflection: Native AOT).
 /// </summary>
 internal static class JsonOutput
 {
-    public static readonly JsonSerializerOptions Options = new()
+    /// <summary>The convention's options, for a source-generated context: <c>new MyContext(JsonOutput.CreateOptions())</c>.</summary>
+    public static JsonSerializerOptions CreateOptions() => new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
@@ -17,5 +20,5 @@ internal static class JsonOutput
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
+    public static string Serialize<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.Serialize(value, type);
 }

@@ -9,9 +9,7 @@ internal static class NotificationCodec
     public const string TypeAttribute = "s3fanout.type";
     public const int MaxBodyBytes = 16 * 1024;
 
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
-
-    public static string Serialize(Notification n) => JsonSerializer.Serialize(n, Options);
+    public static string Serialize(Notification n) => JsonSerializer.Serialize(n, NotificationJsonContext.Default.Notification);
 
     public static IReadOnlyDictionary<string, string> Attributes(Notification n) => new Dictionary<string, string>
     {
@@ -46,7 +44,7 @@ internal static class NotificationCodec
         Notification? parsed;
         try
         {
-            parsed = JsonSerializer.Deserialize<Notification>(body, Options);
+            parsed = JsonSerializer.Deserialize(body, NotificationJsonContext.Default.Notification);
         }
         catch (JsonException e)
         {

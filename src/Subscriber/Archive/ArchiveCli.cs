@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Serialization.Metadata;
 using S3Fanout.Shared;
 using S3Fanout.Shared.Cli;
 using S3Fanout.Shared.Protocol;
@@ -53,7 +54,7 @@ internal static class ArchiveCli
         return (bucket, prefix);
     }
 
-    public static Task WriteJsonAsync<T>(T value, CancellationToken ct) => WriteAsync(JsonOutput.Serialize(value) + "\n", ct);
+    public static Task WriteJsonAsync<T>(T value, JsonTypeInfo<T> type, CancellationToken ct) => WriteAsync(JsonOutput.Serialize(value, type) + "\n", ct);
 
     public static async Task WriteAsync(string text, CancellationToken ct)
     {

@@ -63,7 +63,7 @@ internal sealed class AssembleCommand : ArchiveCommand
         }
         if (parse.GetValue(_json))
         {
-            await ArchiveCli.WriteJsonAsync(result, ct).ConfigureAwait(false);
+            await ArchiveCli.WriteJsonAsync(result, OutputJsonContext.Output.AssemblyResult, ct).ConfigureAwait(false);
         }
         else
         {

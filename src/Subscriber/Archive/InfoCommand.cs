@@ -64,7 +64,7 @@ internal sealed class InfoCommand : ArchiveCommand
         };
         if (parse.GetValue(_json))
         {
-            await ArchiveCli.WriteJsonAsync(info, ct).ConfigureAwait(false);
+            await ArchiveCli.WriteJsonAsync(info, OutputJsonContext.Output.BroadcastInfo, ct).ConfigureAwait(false);
         }
         else
         {

@@ -58,7 +58,7 @@ internal sealed class ListCommand : ArchiveCommand
 
         if (parse.GetValue(_json))
         {
-            await ArchiveCli.WriteJsonAsync(broadcasts, ct).ConfigureAwait(false);
+            await ArchiveCli.WriteJsonAsync(broadcasts, OutputJsonContext.Output.ListBroadcastSummary, ct).ConfigureAwait(false);
         }
         else
         {

@@ -79,7 +79,7 @@ internal sealed class RemoveCommand : ArchiveCommand
         };
         if (parse.GetValue(_json))
         {
-            await ArchiveCli.WriteJsonAsync(result, ct).ConfigureAwait(false);
+            await ArchiveCli.WriteJsonAsync(result, OutputJsonContext.Output.RemoveResult, ct).ConfigureAwait(false);
         }
         else
         {

@@ -155,7 +155,7 @@ internal sealed class VerifyCommand : ArchiveCommand
 
         if (parse.GetValue(_json))
         {
-            await ArchiveCli.WriteJsonAsync(result, ct).ConfigureAwait(false);
+            await ArchiveCli.WriteJsonAsync(result, OutputJsonContext.Output.VerifyResult, ct).ConfigureAwait(false);
         }
         else
         {
@@ -201,7 +201,7 @@ internal sealed class VerifyCommand : ArchiveCommand
         }
         if (parse.GetValue(_json))
         {
-            await ArchiveCli.WriteJsonAsync(check, ct).ConfigureAwait(false);
+            await ArchiveCli.WriteJsonAsync(check, OutputJsonContext.Output.AssemblyCheck, ct).ConfigureAwait(false);
         }
         else
         {

@@ -62,7 +62,7 @@ internal sealed class CleanupQueuesCommand
         }
         if (parse.GetValue(_json))
         {
-            Console.Out.WriteLine(JsonOutput.Serialize(swept));
+            Console.Out.WriteLine(JsonOutput.Serialize(swept, OutputJsonContext.Output.IReadOnlyListOrphanQueue));
             return ExitCodes.Ok;
         }
         foreach (var q in swept)

@@ -41,7 +41,7 @@ internal sealed class HealthFileWriter(MirrorCoordinator coordinator, FleetStatu
     {
         var health = coordinator.Health();
         var json = JsonOutput.Serialize(new HealthReport(state, DateTimeOffset.UtcNow, Environment.ProcessId,
-            health.Active, health.Queued, health.Mirrored, health.Failed, failure ?? health.LastError));
+            health.Active, health.Queued, health.Mirrored, health.Failed, failure ?? health.LastError), OutputJsonContext.Output.HealthReport);
         try
         {
             var temp = path + ".tmp";
@@ -55,5 +55,5 @@ internal sealed class HealthFileWriter(MirrorCoordinator coordinator, FleetStatu
     }
 
     /// <summary>The health file's content, written with the project's JSON convention (snake_case).</summary>
-    private sealed record HealthReport(string Status, DateTimeOffset UpdatedAt, int Pid, int Active, int Queued, int Mirrored, int Failed, string? LastError);
+    internal sealed record HealthReport(string Status, DateTimeOffset UpdatedAt, int Pid, int Active, int Queued, int Mirrored, int Failed, string? LastError);
 }

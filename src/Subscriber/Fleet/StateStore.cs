@@ -41,9 +41,9 @@ internal sealed class StateStore : IDisposable
     public static string Id(BroadcastLocation location) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(location.Bucket + "\n" + location.Prefix)))[..32];
 
-    public MirrorRecord? Load(string id) => StateFile.TryLoad<MirrorRecord>(PathOf(id));
+    public MirrorRecord? Load(string id) => StateFile.TryLoad(PathOf(id), StateFileJsonContext.Default.MirrorRecord);
 
-    public void Save(string id, MirrorRecord record) => StateFile.Save(PathOf(id), record);
+    public void Save(string id, MirrorRecord record) => StateFile.Save(PathOf(id), record, StateFileJsonContext.Default.MirrorRecord);
 
     private string PathOf(string id) => Path.Combine(_dir, id + ".json");
 }

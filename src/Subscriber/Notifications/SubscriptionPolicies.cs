@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using S3Fanout.Shared.Protocol;
 
 namespace S3Fanout.Subscriber.Notifications;
@@ -18,38 +19,43 @@ internal static class SubscriptionPolicies
     /// <summary>Filter policy for one broadcast, or for every broadcast under any of the prefixes (the fleet service).</summary>
     public static string FilterFor(string broadcast, bool isPrefix) => FilterForPrefixes(isPrefix ? [broadcast] : [], isPrefix ? [] : [broadcast]);
 
-    public static string FilterForPrefixes(IEnumerable<string> prefixes, IEnumerable<string> exact) => JsonSerializer.Serialize(new Dictionary<string, object>
+    public static string FilterForPrefixes(IEnumerable<string> prefixes, IEnumerable<string> exact) => new JsonObject
     {
-        [NotificationCodec.BroadcastAttribute] = exact.Select(PolicyString).Cast<object>()
-            .Concat(prefixes.Select(p => new Dictionary<string, string> { ["prefix"] = PolicyString(p) })).ToArray(),
-    });
+        [NotificationCodec.BroadcastAttribute] = new JsonArray([
+            .. exact.Select(e => (JsonNode)PolicyString(e)),
+            .. prefixes.Select(p => new JsonObject { ["prefix"] = PolicyString(p) }),
+        ]),
+    }.ToJsonString();
 
     /// <summary>
     /// A broadcast name as a filter-policy string. SNS matches attribute-based policies against the attribute value with
     /// its double quotes and backslashes escaped, so those two must be escaped twice in the policy, or the policy never
     /// matches (https://docs.aws.amazon.com/sns/latest/dg/subscription-filter-policy-constraints.html, "Policy constraints
-    /// for attribute-based filtering"). The JSON serializer adds the second escape.
+    /// for attribute-based filtering"). Writing the JSON adds the second escape.
     /// </summary>
     private static string PolicyString(string name) =>
         name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 
     /// <summary>The queue policy: only the given topics may send, and only to this queue.</summary>
-    public static string OnlyFromTopics(string queueArn, IReadOnlyList<string> topicArns) => JsonSerializer.Serialize(new
+    public static string OnlyFromTopics(string queueArn, IReadOnlyList<string> topicArns) => new JsonObject
     {
-        Version = "2012-10-17",
-        Statement = new[]
+        ["Version"] = "2012-10-17",
+        ["Statement"] = new JsonArray(new JsonObject
         {
-            new
+            ["Sid"] = "OnlyFromS3FanoutTopics",
+            ["Effect"] = "Allow",
+            ["Principal"] = new JsonObject { ["Service"] = "sns.amazonaws.com" },
+            ["Action"] = "sqs:SendMessage",
+            ["Resource"] = queueArn,
+            ["Condition"] = new JsonObject
             {
-                Sid = "OnlyFromS3FanoutTopics",
-                Effect = "Allow",
-                Principal = new { Service = "sns.amazonaws.com" },
-                Action = "sqs:SendMessage",
-                Resource = queueArn,
-                Condition = new { ArnEquals = new Dictionary<string, object> { ["aws:SourceArn"] = topicArns.Count == 1 ? topicArns[0] : topicArns } },
+                ["ArnEquals"] = new JsonObject
+                {
+                    ["aws:SourceArn"] = topicArns.Count == 1 ? topicArns[0] : new JsonArray([.. topicArns.Select(t => (JsonNode)t)]),
+                },
             },
-        },
-    });
+        }),
+    }.ToJsonString();
 
     /// <summary>The topics a queue policy written by <see cref="OnlyFromTopics"/> lets send (none for a queue that was never subscribed).</summary>
     public static IReadOnlyList<string> TopicsAllowedBy(string? policy)

@@ -61,7 +61,7 @@ internal sealed class PlanCommand
             NotifyWindow = parse.GetValue(_window),
         });
         var output = parse.InvocationConfiguration.Output;
-        output.Write(parse.GetValue(_json) ? JsonSerializer.Serialize(PlanReport.Json(plan), Indented) + "\n" : PlanReport.Text(plan));
+        output.Write(parse.GetValue(_json) ? PlanReport.Json(plan).ToJsonString(Indented) + "\n" : PlanReport.Text(plan));
         return Task.FromResult(Shared.ExitCodes.Ok);
     }
 

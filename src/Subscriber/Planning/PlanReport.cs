@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Globalization;
 using System.Text;
 
@@ -51,12 +52,13 @@ internal static class PlanReport
         return text.ToString();
     }
 
-    public static Dictionary<string, object?> Json(CapacityPlan plan)
+    /// <summary>The plan as <c>plan --json</c> prints it; built as a JSON tree (no reflection: Native AOT).</summary>
+    public static JsonObject Json(CapacityPlan plan)
     {
         var i = plan.Inputs;
-        return new Dictionary<string, object?>
+        return new JsonObject
         {
-            ["inputs"] = new Dictionary<string, object?>
+            ["inputs"] = new JsonObject
             {
                 ["bytes_per_second"] = i.BytesPerSecond,
                 ["segment_mib"] = i.SegmentMiB,
@@ -66,7 +68,7 @@ internal static class PlanReport
                 ["relays"] = i.Relays,
                 ["notify_window_ms"] = i.NotifyWindow.TotalMilliseconds,
             },
-            ["lines"] = plan.Lines.Select(l => new Dictionary<string, object?>
+            ["lines"] = new JsonArray([.. plan.Lines.Select(l => new JsonObject
             {
                 ["component"] = l.Component,
                 ["value"] = Math.Round(l.Value, 4),
@@ -75,8 +77,8 @@ internal static class PlanReport
                 ["status"] = l.Over ? "OVER" : "OK",
                 ["quota"] = l.Quota.Text,
                 ["source"] = l.Quota.Source,
-            }).ToList(),
-            ["costs"] = plan.Costs.Select(c => new Dictionary<string, object?>
+            })]),
+            ["costs"] = new JsonArray([.. plan.Costs.Select(c => new JsonObject
             {
                 ["item"] = c.Price.Item,
                 ["units_per_hour"] = Math.Round(c.UnitsPerHour, 2),
@@ -85,10 +87,10 @@ internal static class PlanReport
                 ["dollars_per_hour"] = Math.Round(c.DollarsPerHour, 4),
                 ["source"] = c.Price.Source,
                 ["looked_up"] = c.Price.LookedUp,
-            }).ToList(),
+            })]),
             ["dollars_per_hour"] = Math.Round(plan.DollarsPerHour, 4),
             ["fits"] = plan.Lines.All(l => !l.Over),
-            ["suggestions"] = plan.Suggestions(),
+            ["suggestions"] = new JsonArray([.. plan.Suggestions().Select(s => (JsonNode)s)]),
         };
     }
 

@@ -14,7 +14,7 @@ internal sealed record SinkCheckpoint
     [JsonPropertyName("bytes")] public long Bytes { get; init; }
     [JsonPropertyName("updated_at")] public DateTimeOffset UpdatedAt { get; init; }
 
-    public static SinkCheckpoint? TryLoad(string path) => StateFile.TryLoad<SinkCheckpoint>(path);
+    public static SinkCheckpoint? TryLoad(string path) => StateFile.TryLoad(path, StateFileJsonContext.Default.SinkCheckpoint);
 
-    public void Save(string path) => StateFile.Save(path, this);
+    public void Save(string path) => StateFile.Save(path, this, StateFileJsonContext.Default.SinkCheckpoint);
 }

@@ -1,8 +1,5 @@
-using System.Collections.Concurrent;
-using System.Net;
 using System.Text;
 using System.Text.Json;
-using S3Fanout.IntegrationTests.Scenarios;
 using S3Fanout.TestSupport;
 using Xunit;
 
@@ -17,38 +14,14 @@ public sealed class FleetObservabilityTests(EmulatorFixture emulator) : IDisposa
     [Fact]
     public async Task WhenConfigured_TheServiceWritesAHealthFileAndExportsMetricsOverOtlp()
     {
-        var port = ScenarioKit.ClosedLoopbackPort();
-        using var collector = new HttpListener();
-        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
-        collector.Start();
-        var posts = new ConcurrentQueue<(string Path, byte[] Body)>();
-        var receiving = Task.Run(async () =>
-        {
-            while (collector.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await collector.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-                using var body = new MemoryStream();
-                await context.Request.InputStream.CopyToAsync(body);
-                posts.Enqueue((context.Request.Url!.AbsolutePath, body.ToArray()));
-                context.Response.StatusCode = 200;
-                context.Response.Close();
-            }
-        });
+        await using var collector = new OtlpCollector();
 
         var bucket = await emulator.CreateBucketAsync("fleet-obs");
         var health = Path.Combine(_fleet.Root, "health.json");
         var config = _fleet.WriteConfig("o", $"s3://{bucket}/", extra: new()
         {
             ["HealthFile"] = health,
-            ["OtlpEndpoint"] = $"http://127.0.0.1:{port}/",
+            ["OtlpEndpoint"] = collector.Endpoint,
         });
         await using var service = _fleet.StartService(config);
         await FleetKit.WaitUntilReadyAsync(service);
@@ -65,13 +38,11 @@ public sealed class FleetObservabilityTests(EmulatorFixture emulator) : IDisposa
         Assert.Equal(0, ok["failed"].GetInt32());
         Assert.Equal(JsonValueKind.Null, ok["last_error"].ValueKind);
 
-        await Poll.UntilAsync(() => posts.Any(p => p.Path == "/v1/metrics" && Encoding.UTF8.GetString(p.Body).Contains("s3fanout.bytes", StringComparison.Ordinal)),
+        await Poll.UntilAsync(() => collector.Posts.Any(p => p.Path == "/v1/metrics" && Encoding.UTF8.GetString(p.Body).Contains("s3fanout.bytes", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(60), "an OTLP export carrying s3fanout.bytes");
 
         await FleetKit.StopAsync(service);
         Assert.Equal("stopped", FleetKit.ReadHealth(health)?["status"].GetString());
-        collector.Stop();
-        await receiving;
     }
 
     public void Dispose() => _fleet.Dispose();

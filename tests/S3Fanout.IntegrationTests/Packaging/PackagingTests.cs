@@ -24,7 +24,7 @@ public sealed partial class PackagingTests
     [Fact]
     public async Task Both_executables_install_as_dotnet_tools_from_packages_built_from_the_sources()
     {
-        var copy = SourceCopy();
+        var copy = SourceCopy.Create();
         try
         {
             // A package of the same id and version extracted by an earlier run would be installed instead of the new one.
@@ -44,7 +44,7 @@ public sealed partial class PackagingTests
     [Fact]
     public async Task Single_file_executables_for_linux_x64_build_and_run_without_the_dotnet_host()
     {
-        var copy = SourceCopy();
+        var copy = SourceCopy.Create();
         try
         {
             var stdout = await RunReadmeBlockAsync("single-file", copy);
@@ -118,61 +118,12 @@ public sealed partial class PackagingTests
         var block = Regex.Match(readme, $@"PackagingTests\.cs \({Regex.Escape(name)}\)\. -->\s*```bash\n(?<body>.*?)```", RegexOptions.Singleline);
         Assert.True(block.Success, $"README.md has no block marked PackagingTests.cs ({name})");
 
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["PATH"] = Path.GetDirectoryName(ProcessRunner.DotnetHost) + ":" + Environment.GetEnvironmentVariable("PATH"),
-            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-            ["DOTNET_NOLOGO"] = "1",
-            ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
-            ["MSBUILDDISABLENODEREUSE"] = "1", // no build servers left behind
-            ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
-        };
-        // What `dotnet test` set for its own MSBuild must not steer the builds of the copy.
-        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>())
-        {
-            if (key.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) && !environment.ContainsKey(key))
-            {
-                environment[key] = "";
-            }
-        }
+        var environment = SourceCopy.BuildEnvironment();
         await using var run = ProcessRunner.Start("/bin/bash", ["-euo", "pipefail", "-c", block.Groups["body"].Value],
             new ProcessOptions { Environment = environment, WorkingDirectory = directory });
         var code = await run.WaitForExitAsync(s_buildDeadline);
         Assert.True(code == 0, $"README block ({name}) exited {code}:\n{run.StdoutText[Math.Max(0, run.StdoutText.Length - 4000)..]}\n{run.StderrTail()}");
         return run.StdoutText;
-    }
-
-    /// <summary>The sources a checkout has (build props and src/, without build output) in a new temporary folder.</summary>
-    private static string SourceCopy()
-    {
-        var target = Directory.CreateTempSubdirectory("s3fanout-packaging-").FullName;
-        foreach (var file in Directory.GetFiles(RepoPaths.Root))
-        {
-            var name = Path.GetFileName(file);
-            if (name.EndsWith(".props", StringComparison.Ordinal) || name.EndsWith(".targets", StringComparison.Ordinal)
-                || name is "global.json" or "nuget.config" or "NuGet.config" or "NuGet.Config" or ".editorconfig")
-            {
-                File.Copy(file, Path.Combine(target, name));
-            }
-        }
-        CopyTree(Path.Combine(RepoPaths.Root, "src"), Path.Combine(target, "src"));
-        return target;
-    }
-
-    private static void CopyTree(string source, string target)
-    {
-        Directory.CreateDirectory(target);
-        foreach (var file in Directory.GetFiles(source))
-        {
-            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-        }
-        foreach (var dir in Directory.GetDirectories(source))
-        {
-            if (Path.GetFileName(dir) is not ("bin" or "obj"))
-            {
-                CopyTree(dir, Path.Combine(target, Path.GetFileName(dir)));
-            }
-        }
     }
 
     private static void ForgetCachedPackages(params string[] ids)

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
@@ -9,7 +8,7 @@ namespace S3Fanout.Publisher.Segmenting;
 /// <summary>
 /// Cuts the input into segments of the configured size, sealing a partial segment early once its first byte has
 /// waited <see cref="PublisherOptions.FlushInterval"/>, so slow streams reach subscribers promptly.
-/// Also computes the whole-stream SHA-256 as the bytes go by.
+/// The whole-stream SHA-256 is the next stage's (<see cref="StreamHasher"/>), on another core.
 /// </summary>
 internal sealed class StdinSegmenter(
     Stream input,
@@ -20,7 +19,6 @@ internal sealed class StdinSegmenter(
     TimeProvider time,
     ILogger<StdinSegmenter> logger)
 {
-    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private SegmentBuffer? _current;
     private long _currentStartedAt;
     private long _nextIndex = 1;
@@ -29,9 +27,6 @@ internal sealed class StdinSegmenter(
     public long TotalBytes { get; private set; }
 
     public long SegmentCount => _nextIndex - 1;
-
-    /// <summary>Hex SHA-256 of everything read; valid after <see cref="RunAsync"/> completed.</summary>
-    public string StreamSha256 { get; private set; } = "";
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -61,7 +56,6 @@ internal sealed class StdinSegmenter(
                 {
                     break;
                 }
-                _sha256.AppendData(chunk, 0, n);
                 TotalBytes += n;
                 await AppendAsync(chunk.AsMemory(0, n), ct).ConfigureAwait(false);
             }
@@ -74,7 +68,6 @@ internal sealed class StdinSegmenter(
             {
                 await SealAsync(ct).ConfigureAwait(false);
             }
-            StreamSha256 = Convert.ToHexStringLower(_sha256.GetHashAndReset());
             output.Complete();
             logger.LogInformation("Segmenter finished: {Bytes} bytes in {Segments} segments", TotalBytes, SegmentCount);
         }

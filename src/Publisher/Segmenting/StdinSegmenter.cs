@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using S3Fanout.Shared;
@@ -31,19 +32,31 @@ internal sealed class StdinSegmenter(
     public async Task RunAsync(CancellationToken ct)
     {
         logger.LogInformation("Segmenter started: {SegmentSize} byte segments, flush after {FlushInterval}", options.SegmentSizeBytes, options.FlushInterval);
-        var chunk = new byte[options.ReadBufferBytes];
         Task<int>? pending = null;
+        Memory<byte> target = default;
+        // Memory that a segment sealed by the flush timer gave up while a read into it was under way (see below).
+        IMemoryOwner<byte>? detached = null;
         try
         {
             while (true)
             {
-                pending ??= ReadAsync(chunk, ct);
+                if (pending is null)
+                {
+                    // Each read goes straight into the segment's own memory: stdin is copied once, by the kernel. Waiting
+                    // for a free segment slot here is the backpressure: a slow S3 stops the reading of stdin.
+                    _current ??= await StartSegmentAsync(ct).ConfigureAwait(false);
+                    target = _current.GetReadSpace((int)Math.Min(options.ReadBufferBytes, options.SegmentSizeBytes - _current.Length));
+                    pending = ReadAsync(target, ct);
+                }
                 if (_current is { Length: > 0 })
                 {
                     var left = options.FlushInterval - time.GetElapsedTime(_currentStartedAt);
                     if (left <= TimeSpan.Zero || !await ReadsBeforeAsync(pending, left, ct).ConfigureAwait(false))
                     {
                         ct.ThrowIfCancellationRequested();
+                        // The read into this segment may not return for a long time (an idle producer): the segment is
+                        // sealed without the memory the read fills, and what the read brings is copied into the next one.
+                        detached = _current.DetachReadSpace();
                         await SealAsync(ct).ConfigureAwait(false);
                         continue;
                     }
@@ -52,18 +65,35 @@ internal sealed class StdinSegmenter(
                 // SIGINT/SIGTERM waiting until it writes again or closes; stop waiting for it instead.
                 var n = await pending.WaitAsync(ct).ConfigureAwait(false);
                 pending = null;
+                TotalBytes += n;
+                if (detached is not null)
+                {
+                    await AppendAsync(target[..n], ct).ConfigureAwait(false);
+                    detached.Dispose();
+                    detached = null;
+                }
+                else if (n > 0)
+                {
+                    CommitRead(n);
+                    if (_current!.Length == options.SegmentSizeBytes)
+                    {
+                        await SealAsync(ct).ConfigureAwait(false);
+                    }
+                }
                 if (n == 0)
                 {
                     break;
                 }
-                TotalBytes += n;
-                await AppendAsync(chunk.AsMemory(0, n), ct).ConfigureAwait(false);
             }
-            if (_current is null && SegmentCount == 0)
+            if (_current is { Length: 0 } && SegmentCount > 0)
             {
-                // An empty stream is stored as one empty segment, so `cat 0*` and s3pipe2 readers still work.
-                await StartSegmentAsync(ct).ConfigureAwait(false);
+                // Started for a read that found the end: never sealed, so its slot is given back here.
+                _current.Dispose();
+                _current = null;
+                slots.Release();
             }
+            // An empty stream is stored as one empty segment, so `cat 0*` and s3pipe2 readers still work.
+            _current ??= SegmentCount == 0 ? await StartSegmentAsync(ct).ConfigureAwait(false) : null;
             if (_current is not null)
             {
                 await SealAsync(ct).ConfigureAwait(false);
@@ -73,7 +103,12 @@ internal sealed class StdinSegmenter(
         }
         catch (Exception e)
         {
-            _current?.Dispose();
+            // A read still under way may yet write into the memory it was given: that memory goes to the GC, not the pool.
+            if (pending is null || pending.IsCompleted)
+            {
+                _current?.Dispose();
+                detached?.Dispose();
+            }
             if (e is IOException or UnauthorizedAccessException)
             {
                 // The uploader sees the channel's error too and may report first: it must be the translated one, or a
@@ -96,17 +131,24 @@ internal sealed class StdinSegmenter(
         return first == pending;
     }
 
-    private async Task<int> ReadAsync(byte[] chunk, CancellationToken ct) =>
-        await input.ReadAsync(chunk, ct).ConfigureAwait(false);
+    private async Task<int> ReadAsync(Memory<byte> into, CancellationToken ct) =>
+        await input.ReadAsync(into, ct).ConfigureAwait(false);
+
+    private void CommitRead(int n)
+    {
+        if (_current!.Length == 0)
+        {
+            // The flush interval counts from the segment's first byte, not from when its buffer was taken.
+            _currentStartedAt = time.GetTimestamp();
+        }
+        _current.Commit(n);
+    }
 
     private async Task AppendAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
     {
         while (!data.IsEmpty)
         {
-            if (_current is null)
-            {
-                await StartSegmentAsync(ct).ConfigureAwait(false);
-            }
+            _current ??= await StartSegmentAsync(ct).ConfigureAwait(false);
             var take = (int)Math.Min(data.Length, options.SegmentSizeBytes - _current!.Length);
             _current.Append(data.Span[..take]);
             data = data[take..];
@@ -117,12 +159,11 @@ internal sealed class StdinSegmenter(
         }
     }
 
-    private async Task StartSegmentAsync(CancellationToken ct)
+    private async Task<SegmentBuffer> StartSegmentAsync(CancellationToken ct)
     {
-        // Waiting here for a free slot is the backpressure: a slow S3 stops the reading of stdin.
         await slots.AcquireAsync(ct).ConfigureAwait(false);
-        _current = buffers.Create(_nextIndex);
         _currentStartedAt = time.GetTimestamp();
+        return buffers.Create(_nextIndex);
     }
 
     private async Task SealAsync(CancellationToken ct)

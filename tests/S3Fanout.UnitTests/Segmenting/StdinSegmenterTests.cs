@@ -55,6 +55,30 @@ public sealed class StdinSegmenterTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenStdinIsRead_EveryReadLandsStraightInItsSegmentsOwnMemory_NotInACopy()
+    {
+        var data = new TestData(2 * MiB + MiB / 2, seed: 4).ToArray();
+        var input = new MeteredStream(data);
+        using var slots = new SegmentSlots(8);
+
+        await Segmenter(input, slots).RunAsync(CancellationToken.None).Within("the segmenter");
+        var segments = await ReadAllAsync();
+
+        Assert.Equal(data, segments.SelectMany(s => BytesOf(s.Buffer)));
+        var reads = input.Reads.Where(r => r.Served > 0).ToList();
+        Assert.Equal(data.Length, reads.Sum(r => r.Served));
+        foreach (var (into, served) in reads)
+        {
+            var inSegment = false;
+            foreach (var segment in segments)
+            {
+                segment.Buffer.ForEachChunk(chunk => inSegment |= chunk.Overlaps(into.Span[..served]));
+            }
+            Assert.True(inSegment, $"a read of {served} bytes went into memory of no segment: the bytes were copied a second time");
+        }
+    }
+
+    [Fact]
     public async Task WhenTheInputIsAnExactMultipleOfTheSegmentSize_NoEmptySegmentIsAdded()
     {
         var data = new TestData(2 * MiB, seed: 2).ToArray();

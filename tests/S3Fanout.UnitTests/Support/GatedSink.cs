@@ -1,7 +1,7 @@
 namespace S3Fanout.UnitTests.Support;
 
-/// <summary>An output whose first write waits until <see cref="Open"/> is called: a slow pipe, held still by the test.</summary>
-internal sealed class GatedSink : Stream
+/// <summary>An output whose writes wait until <see cref="Open"/> is called: a slow pipe, held still by the test.</summary>
+internal sealed class GatedSink : WriteOnlyTestStream
 {
     private readonly MemoryStream _written = new();
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -23,17 +23,6 @@ internal sealed class GatedSink : Stream
 
     public void Open() => _gate.TrySetResult();
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         _firstWrite.TrySetResult();
@@ -43,23 +32,6 @@ internal sealed class GatedSink : Stream
             _written.Write(buffer.Span);
         }
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -21,7 +21,9 @@ internal sealed class StdinSegmenter(
     ILogger<StdinSegmenter> logger)
 {
     private SegmentBuffer? _current;
-    private long _currentStartedAt;
+    private CancellationTokenSource? _flushTimer;
+    private Task? _flushDue;
+    private CancellationToken _stopping;
     private long _nextIndex = 1;
     private long _sealedBytes;
 
@@ -32,6 +34,7 @@ internal sealed class StdinSegmenter(
     public async Task RunAsync(CancellationToken ct)
     {
         logger.LogInformation("Segmenter started: {SegmentSize} byte segments, flush after {FlushInterval}", options.SegmentSizeBytes, options.FlushInterval);
+        _stopping = ct;
         Task<int>? pending = null;
         Memory<byte> target = default;
         // Memory that a segment sealed by the flush timer gave up while a read into it was under way (see below).
@@ -50,8 +53,7 @@ internal sealed class StdinSegmenter(
                 }
                 if (_current is { Length: > 0 })
                 {
-                    var left = options.FlushInterval - time.GetElapsedTime(_currentStartedAt);
-                    if (left <= TimeSpan.Zero || !await ReadsBeforeAsync(pending, left, ct).ConfigureAwait(false))
+                    if (await Task.WhenAny(pending, _flushDue!).ConfigureAwait(false) != pending)
                     {
                         ct.ThrowIfCancellationRequested();
                         // The read into this segment may not return for a long time (an idle producer): the segment is
@@ -63,7 +65,7 @@ internal sealed class StdinSegmenter(
                 }
                 // A read from a pipe or terminal does not observe the token, so an idle producer would keep
                 // SIGINT/SIGTERM waiting until it writes again or closes; stop waiting for it instead.
-                var n = await pending.WaitAsync(ct).ConfigureAwait(false);
+                var n = await (pending.IsCompleted ? pending : pending.WaitAsync(ct)).ConfigureAwait(false);
                 pending = null;
                 TotalBytes += n;
                 if (detached is not null)
@@ -103,6 +105,7 @@ internal sealed class StdinSegmenter(
         }
         catch (Exception e)
         {
+            DisarmFlushTimer();
             // A read still under way may yet write into the memory it was given: that memory goes to the GC, not the pool.
             if (pending is null || pending.IsCompleted)
             {
@@ -122,26 +125,34 @@ internal sealed class StdinSegmenter(
         }
     }
 
-    /// <summary>True when <paramref name="pending"/> finished within <paramref name="limit"/>; the timer is dropped either way.</summary>
-    private async Task<bool> ReadsBeforeAsync(Task<int> pending, TimeSpan limit, CancellationToken ct)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var first = await Task.WhenAny(pending, Task.Delay(limit, time, timer.Token)).ConfigureAwait(false);
-        await timer.CancelAsync().ConfigureAwait(false);
-        return first == pending;
-    }
-
     private async Task<int> ReadAsync(Memory<byte> into, CancellationToken ct) =>
         await input.ReadAsync(into, ct).ConfigureAwait(false);
 
     private void CommitRead(int n)
     {
+        ArmFlushTimer();
+        _current!.Commit(n);
+    }
+
+    /// <summary>
+    /// Before a segment's first byte: one timer per segment, from that byte (not from when its buffer was taken), which
+    /// every read of the segment races; not one per read, which a pipe's 64 KiB reads would make thousands of per GiB.
+    /// </summary>
+    private void ArmFlushTimer()
+    {
         if (_current!.Length == 0)
         {
-            // The flush interval counts from the segment's first byte, not from when its buffer was taken.
-            _currentStartedAt = time.GetTimestamp();
+            _flushTimer = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+            _flushDue = Task.Delay(options.FlushInterval, time, _flushTimer.Token);
         }
-        _current.Commit(n);
+    }
+
+    private void DisarmFlushTimer()
+    {
+        _flushTimer?.Cancel();
+        _flushTimer?.Dispose();
+        _flushTimer = null;
+        _flushDue = null;
     }
 
     private async Task AppendAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
@@ -149,6 +160,7 @@ internal sealed class StdinSegmenter(
         while (!data.IsEmpty)
         {
             _current ??= await StartSegmentAsync(ct).ConfigureAwait(false);
+            ArmFlushTimer();
             var take = (int)Math.Min(data.Length, options.SegmentSizeBytes - _current!.Length);
             _current.Append(data.Span[..take]);
             data = data[take..];
@@ -162,7 +174,6 @@ internal sealed class StdinSegmenter(
     private async Task<SegmentBuffer> StartSegmentAsync(CancellationToken ct)
     {
         await slots.AcquireAsync(ct).ConfigureAwait(false);
-        _currentStartedAt = time.GetTimestamp();
         return buffers.Create(_nextIndex);
     }
 
@@ -170,6 +181,7 @@ internal sealed class StdinSegmenter(
     {
         var buffer = _current!;
         _current = null;
+        DisarmFlushTimer();
         var segment = new SealedSegment(_nextIndex++, _sealedBytes, buffer);
         _sealedBytes += buffer.Length;
         logger.LogDebug("Sealed segment {SegmentIndex}: {Size} bytes", segment.Index, buffer.Length);

@@ -19,7 +19,7 @@ namespace S3Fanout.Publisher;
 internal sealed record PublishResult(long Bytes, long Segments, string Sha256, TimeSpan Elapsed);
 
 /// <summary>
-/// Checks the destination, opens the broadcast, runs segmenter → uploader → announcer joined by bounded channels,
+/// Checks the destination, opens the broadcast, runs segmenter → stream hasher → uploader → announcer joined by bounded channels,
 /// and then completes the broadcast — or marks it aborted on the first failure so subscribers stop too.
 /// </summary>
 internal sealed class PublishCoordinator(
@@ -43,31 +43,37 @@ internal sealed class PublishCoordinator(
         var manifests = new ManifestStore(_store, options.Location, options.Put);
         using var slots = new SegmentSlots(options.Workers + 1);
         using var buffers = new SegmentBufferFactory(options.StagingPath, "publish");
-        var sealedSegments = Channel.CreateBounded<SealedSegment>(new BoundedChannelOptions(1) { SingleWriter = true });
+        var sealedSegments = Channel.CreateBounded<SealedSegment>(new BoundedChannelOptions(1) { SingleWriter = true, SingleReader = true });
+        var hashedSegments = Channel.CreateBounded<SealedSegment>(new BoundedChannelOptions(1) { SingleWriter = true });
         var storedSegments = Channel.CreateBounded<SegmentInfo>(new BoundedChannelOptions(options.Workers + 1) { SingleReader = true });
         var segmenter = new StdinSegmenter(input, buffers, slots, options, sealedSegments.Writer, time, loggers.CreateLogger<StdinSegmenter>());
         // A segment PUT is bounded by the uploader's no-progress watchdog, not a fixed time: a large one may rightly take minutes.
         var uploadRetry = new StepRetry(options.Tries, _logger, attemptTimeout: Timeout.InfiniteTimeSpan, time: time, slowDowns: SlowDownGovernor.Shared);
-        var uploader = new SegmentUploader(sealedSegments.Reader, storedSegments.Writer, s3, slots, uploadRetry, options, Progress, time, loggers.CreateLogger<SegmentUploader>());
+        var hasher = new StreamHasher(sealedSegments.Reader, hashedSegments.Writer, segment =>
+        {
+            segment.Buffer.Dispose();
+            slots.Release();
+        });
+        var uploader = new SegmentUploader(hashedSegments.Reader, storedSegments.Writer, s3, slots, uploadRetry, options, Progress, time, loggers.CreateLogger<SegmentUploader>());
         // Segment notices sealed within one --notify-window go out as one message, beside the pipeline, never in its way.
         var outlet = new NotificationOutlet(sink, options.NotifyWindow, time, loggers);
         await using var _ = outlet.ConfigureAwait(false);
         using var announcer = new BroadcastAnnouncer(storedSegments.Reader, manifests, outlet.Input, retry, options, time, loggers.CreateLogger<BroadcastAnnouncer>());
         await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);
-        await RunPipelineAsync(segmenter, uploader, announcer, ct).ConfigureAwait(false);
+        await RunPipelineAsync(segmenter, hasher, uploader, announcer, ct).ConfigureAwait(false);
         if (options.AssembleTo is { } to)
         {
             await AssembleAsync(announcer, to, ct).ConfigureAwait(false);
         }
-        return new PublishResult(segmenter.TotalBytes, segmenter.SegmentCount, segmenter.StreamSha256, time.GetElapsedTime(started));
+        return new PublishResult(segmenter.TotalBytes, segmenter.SegmentCount, hasher.StreamSha256, time.GetElapsedTime(started));
     }
 
-    private async Task RunPipelineAsync(StdinSegmenter segmenter, SegmentUploader uploader, BroadcastAnnouncer announcer, CancellationToken ct)
+    private async Task RunPipelineAsync(StdinSegmenter segmenter, StreamHasher hasher, SegmentUploader uploader, BroadcastAnnouncer announcer, CancellationToken ct)
     {
         try
         {
-            await StageGroup.RunAsync(ct, segmenter.RunAsync, uploader.RunAsync, announcer.RunAsync).ConfigureAwait(false);
-            await announcer.CompleteAsync(segmenter.TotalBytes, segmenter.StreamSha256, ct).ConfigureAwait(false);
+            await StageGroup.RunAsync(ct, segmenter.RunAsync, hasher.RunAsync, uploader.RunAsync, announcer.RunAsync).ConfigureAwait(false);
+            await announcer.CompleteAsync(segmenter.TotalBytes, hasher.StreamSha256, ct).ConfigureAwait(false);
         }
         catch (Exception e)
         {

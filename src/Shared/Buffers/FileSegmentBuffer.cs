@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace S3Fanout.Shared.Buffers;
 
 /// <summary>A segment staged in a file under the -p directory, as s3pipe2 does; the file is deleted on dispose.
@@ -7,6 +9,7 @@ internal sealed class FileSegmentBuffer : SegmentBuffer
     private const int ChunkSize = 1024 * 1024;
     private readonly string _path;
     private readonly FileStream _file;
+    private byte[]? _readChunk;
 
     public FileSegmentBuffer(string path)
     {
@@ -19,6 +22,22 @@ internal sealed class FileSegmentBuffer : SegmentBuffer
         _file.Seek(0, SeekOrigin.End);
         _file.Write(data);
         Length += data.Length;
+    }
+
+    /// <summary>A staged file is read into through a chunk of this buffer's own, then written to the file.</summary>
+    public override Memory<byte> GetReadSpace(int max)
+    {
+        _readChunk ??= new byte[ChunkSize];
+        return _readChunk.AsMemory(0, Math.Min(max, ChunkSize));
+    }
+
+    public override void Commit(int count) => Append(_readChunk.AsSpan(0, count));
+
+    public override IMemoryOwner<byte> DetachReadSpace()
+    {
+        var chunk = _readChunk ?? new byte[ChunkSize];
+        _readChunk = null;
+        return new DetachedChunk(chunk);
     }
 
     public override async Task<long> AppendFromAsync(Stream source, long max, Action<ReadOnlySpan<byte>> observe, CancellationToken ct)
@@ -71,4 +90,14 @@ internal sealed class FileSegmentBuffer : SegmentBuffer
     }
 
     public override void Dispose() => _file.Dispose();
+
+    /// <summary>A read chunk that left its buffer: plain memory, nothing to give back.</summary>
+    private sealed class DetachedChunk(byte[] chunk) : IMemoryOwner<byte>
+    {
+        public Memory<byte> Memory => chunk;
+
+        public void Dispose()
+        {
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace S3Fanout.Shared.Buffers;
 
 internal sealed class MemorySegmentBuffer(BlockPool pool) : SegmentBuffer
@@ -33,6 +35,31 @@ internal sealed class MemorySegmentBuffer(BlockPool pool) : SegmentBuffer
             total += n;
         }
         return total;
+    }
+
+    public override Memory<byte> GetReadSpace(int max)
+    {
+        var (block, offset) = CurrentBlock();
+        return block.AsMemory(offset, Math.Min(max, block.Length - offset));
+    }
+
+    public override void Commit(int count) => Length += count;
+
+    /// <summary>The block being read into leaves this buffer; the bytes it already held here stay, in a copy (at most one block).</summary>
+    public override IMemoryOwner<byte> DetachReadSpace()
+    {
+        var (block, offset) = CurrentBlock();
+        if (offset == 0)
+        {
+            _blocks.RemoveAt(_blocks.Count - 1);
+        }
+        else
+        {
+            var kept = pool.Rent();
+            block.AsSpan(0, offset).CopyTo(kept);
+            _blocks[^1] = kept;
+        }
+        return new PooledBlock(pool, block);
     }
 
     private (byte[] Block, int Offset) CurrentBlock()
@@ -77,5 +104,13 @@ internal sealed class MemorySegmentBuffer(BlockPool pool) : SegmentBuffer
         }
         _blocks.Clear();
         Length = 0;
+    }
+
+    /// <summary>A block that left its buffer; disposing it returns it to the pool.</summary>
+    private sealed class PooledBlock(BlockPool pool, byte[] block) : IMemoryOwner<byte>
+    {
+        public Memory<byte> Memory => block;
+
+        public void Dispose() => pool.Return(block);
     }
 }

@@ -99,20 +99,21 @@ internal sealed class OrderedWriter(
     {
         using (segment.Buffer)
         {
-            if (Whole)
+            // The segment is verified (size, CRC-64/NVME, offset); the sink write and the stream SHA-256 only read its
+            // buffer, so they run at once: the write on the thread pool, the hash here. The SHA-256 is one sequential pass
+            // (the largest cost per byte here), so this keeps it off the write's critical path. The buffer is released
+            // only after both finished: the write is awaited even if hashing failed.
+            var write = sink is null ? Task.CompletedTask : Task.Run(() => WriteOutAsync(segment, sink, ct), ct);
+            try
             {
-                segment.Buffer!.ForEachChunk(chunk => _sha256.AppendData(chunk));
+                if (Whole)
+                {
+                    segment.Buffer!.ForEachChunk(chunk => _sha256.AppendData(chunk));
+                }
             }
-            if (sink is not null)
+            finally
             {
-                try
-                {
-                    await segment.Buffer!.CopyToAsync(sink, ct).ConfigureAwait(false);
-                }
-                catch (IOException e)
-                {
-                    throw new FatalException(ExitCodes.LocalIo, $"writing the output failed in segment {segment.Index} ({BytesWritten} bytes of earlier segments were written): {e.Message}", e);
-                }
+                await write.ConfigureAwait(false);
             }
             BytesWritten += segment.Buffer!.Length;
             SegmentsWritten++;
@@ -125,6 +126,19 @@ internal sealed class OrderedWriter(
             await checkpoint(SegmentsWritten, BytesWritten, ct).ConfigureAwait(false);
         }
         logger.LogInformation("Wrote segment {SegmentIndex} ({Bytes} bytes so far)", segment.Index, BytesWritten);
+    }
+
+    /// <summary>Writes one segment to the sink in the buffer's own pieces (1 MiB blocks; no copy), translating I/O errors.</summary>
+    private async Task WriteOutAsync(FetchedSegment segment, Stream output, CancellationToken ct)
+    {
+        try
+        {
+            await segment.Buffer!.CopyToAsync(output, ct).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new FatalException(ExitCodes.LocalIo, $"writing the output failed in segment {segment.Index} ({BytesWritten} bytes of earlier segments were written): {e.Message}", e);
+        }
     }
 
     private async Task FlushAsync(CancellationToken ct)

@@ -29,6 +29,32 @@ public sealed class FileSegmentBufferTests : IDisposable
     }
 
     [Fact]
+    public void WhenStdinIsReadIntoAStagedSegment_EachReadIsStagedAndADetachedReadNeverReachesTheFile()
+    {
+        var data = new TestData(3000, seed: 32).ToArray();
+        using var buffer = new FileSegmentBuffer(PathFor("seg"));
+
+        var space = buffer.GetReadSpace(2000);
+        Assert.Equal(2000, space.Length);
+        data.AsSpan(0, 1500).CopyTo(space.Span);
+        buffer.Commit(1500);
+        space = buffer.GetReadSpace(4 * MiB);
+        Assert.Equal(MiB, space.Length);
+        data.AsSpan(1500).CopyTo(space.Span);
+        buffer.Commit(1500);
+        space = buffer.GetReadSpace(100);
+        using (buffer.DetachReadSpace())
+        {
+            // The read still under way lands here; the sealed segment must not see it.
+            space.Span.Fill(0xEE);
+        }
+
+        Assert.Equal(3000, buffer.Length);
+        Assert.Equal(data, MemorySegmentBufferTests.ReadAll(buffer.OpenRead()));
+        Assert.False(buffer.GetReadSpace(100).Span.Overlaps(space.Span), "after a detach the buffer reused the detached memory");
+    }
+
+    [Fact]
     public void WhenChunksAreVisited_TheyCoverTheFileInOrderInBoundedChunks()
     {
         var data = new TestData(2 * MiB + 77, seed: 31).ToArray();

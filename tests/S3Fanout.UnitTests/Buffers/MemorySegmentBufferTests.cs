@@ -33,6 +33,51 @@ public sealed class MemorySegmentBufferTests
     }
 
     [Fact]
+    public void WhenBytesAreReadStraightIn_TheyAreTheBuffersAndEachReadGetsAtMostTheRestOfABlock()
+    {
+        var data = new TestData(40, seed: 12).ToArray();
+        using var buffer = new MemorySegmentBuffer(_pool);
+
+        var at = 0;
+        foreach (var n in new[] { 10, 6, 16, 8 })
+        {
+            var space = buffer.GetReadSpace(100);
+            Assert.Equal(Block - (at % Block), space.Length);
+            data.AsSpan(at, n).CopyTo(space.Span);
+            buffer.Commit(n);
+            at += n;
+        }
+
+        Assert.Equal(40, buffer.Length);
+        Assert.Equal(data, ReadAll(buffer.OpenRead()));
+        Assert.Equal(5, buffer.GetReadSpace(5).Length);
+    }
+
+    [Theory]
+    [InlineData(19)]
+    [InlineData(32)]
+    public void WhenTheReadSpaceIsDetachedWithAReadUnderWay_TheBufferKeepsItsBytesAndTheBlockGoesBackToThePoolOnlyWhenReleased(int committed)
+    {
+        var data = new TestData(committed, seed: 13).ToArray();
+        using var buffer = new MemorySegmentBuffer(_pool);
+        buffer.Append(data);
+        var space = buffer.GetReadSpace(100);
+
+        var detached = buffer.DetachReadSpace();
+        // The read still under way writes into the detached memory; none of it may show in the buffer.
+        space.Span.Fill(0xEE);
+        detached.Memory.Span.Fill(0xDD);
+
+        Assert.Equal(committed, buffer.Length);
+        Assert.Equal(data, ReadAll(buffer.OpenRead()));
+        Assert.Equal(data, Chunks(buffer).SelectMany(c => c));
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(detached.Memory, out var block));
+        Assert.NotSame(block.Array, _pool.Rent());
+        detached.Dispose();
+        Assert.Same(block.Array, _pool.Rent());
+    }
+
+    [Fact]
     public void WhenChunksAreVisited_EachIsAtMostOneBlockAndTheLastIsTheRemainder()
     {
         using var buffer = new MemorySegmentBuffer(_pool);

@@ -5,8 +5,21 @@ internal sealed class MeteredStream(byte[] content) : ReadOnlyTestStream
 {
     private readonly Lock _gate = new();
     private readonly List<(long Threshold, TaskCompletionSource Reached)> _waiters = [];
+    private readonly List<(Memory<byte> Into, int Served)> _reads = [];
     private long _requested;
     private int _served;
+
+    /// <summary>Every read so far: the memory the reader gave it and how many bytes it put there.</summary>
+    public IReadOnlyList<(Memory<byte> Into, int Served)> Reads
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _reads];
+            }
+        }
+    }
 
     /// <summary>The sum of the buffer sizes of every read so far, including reads at end of input.</summary>
     public long BytesRequested
@@ -45,6 +58,7 @@ internal sealed class MeteredStream(byte[] content) : ReadOnlyTestStream
             n = Math.Min(buffer.Length, content.Length - _served);
             content.AsSpan(_served, n).CopyTo(buffer.Span);
             _served += n;
+            _reads.Add((buffer, n));
             foreach (var waiter in _waiters.Where(w => _requested >= w.Threshold).ToList())
             {
                 waiter.Reached.SetResult();

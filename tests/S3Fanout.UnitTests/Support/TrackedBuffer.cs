@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using S3Fanout.Shared.Buffers;
 
@@ -7,6 +8,7 @@ namespace S3Fanout.UnitTests.Support;
 internal sealed class TrackedBuffer : SegmentBuffer
 {
     private readonly List<byte> _data = [];
+    private byte[] _readSpace = [];
 
     public TrackedBuffer(ReadOnlySpan<byte> data = default) => Append(data);
 
@@ -38,6 +40,17 @@ internal sealed class TrackedBuffer : SegmentBuffer
             total += n;
         }
         return total;
+    }
+
+    public override Memory<byte> GetReadSpace(int max) => _readSpace = new byte[max];
+
+    public override void Commit(int count) => Append(_readSpace.AsSpan(0, count));
+
+    public override IMemoryOwner<byte> DetachReadSpace()
+    {
+        var space = _readSpace;
+        _readSpace = [];
+        return MemoryPool<byte>.Shared.Rent(space.Length);
     }
 
     public override void ForEachChunk(Action<ReadOnlySpan<byte>> visit) => visit(CollectionsMarshal.AsSpan(_data));

@@ -183,6 +183,52 @@ public sealed class OrderedWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenTheOutputIsSlowerThanTheHash_ASegmentIsReleasedOnlyAfterItsWriteFinished_AndTheNextWaitsItsTurn()
+    {
+        _window.Put(Segment(1));
+        _window.Put(Segment(2));
+        _window.Put(Segment(3));
+        End();
+        using var sink = new GatedSink();
+        var writer = Writer(sink);
+
+        var run = writer.RunAsync(CancellationToken.None);
+        await sink.FirstWriteStarted.Within("the first write");
+        // The hash of segment 1 runs beside its write; neither may release the buffer while the write still reads it.
+        Assert.False(await run.CompletesQuicklyAsync());
+        Assert.False(_buffers[0].IsDisposed, "segment 1's buffer was released while its write was still under way");
+        Assert.Equal(0, writer.SegmentsWritten);
+        Assert.Equal(2, _buffers.Count(b => !b.IsDisposed && b != _buffers[0]));
+
+        sink.Open();
+        await run.Within("the writer");
+
+        Assert.Equal(Data, sink.Written);
+        Assert.Equal(TestData.Sha256Hex(Data), writer.StreamSha256);
+        Assert.All(_buffers, b => Assert.Equal(1, b.DisposeCount));
+    }
+
+    [Fact]
+    public async Task WhenTheOutputFailsInALaterSegment_NothingOfThatSegmentOrAfterIsWrittenAndTheHashIsNotReported()
+    {
+        _window.Put(Segment(1));
+        _window.Put(Segment(2));
+        _window.Put(Segment(3));
+        End();
+        using var sink = new FailingSink(acceptBytes: 80);
+        var writer = Writer(sink);
+
+        var e = await Assert.ThrowsAsync<FatalException>(() => writer.RunAsync(CancellationToken.None).Within("the writer"));
+
+        Assert.Equal(ExitCodes.LocalIo, e.ExitCode);
+        Assert.Contains("in segment 3 (75 bytes of earlier segments were written)", e.Message, StringComparison.Ordinal);
+        Assert.Equal(Data[..75], sink.Accepted);
+        Assert.Equal(2, writer.SegmentsWritten);
+        Assert.Null(writer.StreamSha256);
+        Assert.True(_buffers[2].IsDisposed, "the failed segment's buffer was not released");
+    }
+
+    [Fact]
     public async Task WhenTheFinalFlushFails_ItIsALocalIoError()
     {
         _window.Put(Segment(1));

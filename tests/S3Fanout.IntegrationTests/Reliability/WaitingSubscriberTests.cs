@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using S3Fanout.Shared.Aws;
+using S3Fanout.IntegrationTests.RealAws;
 using S3Fanout.Shared.Notifications;
 using S3Fanout.TestSupport;
 using S3Fanout.TestSupport.Faults;
@@ -33,8 +34,7 @@ public sealed class WaitingSubscriberTests(EmulatorFixture emulator, ITestOutput
         var sqs = proxy.Rules.Add(new SqsRequestCounter());
 
         var clock = Stopwatch.StartNew();
-        await using var subscriber = _kit.Scenario.StartSubscriber(ReliabilityKit.Via(proxy, "-v", "--wait", "120s", url));
-        await Poll.UntilAsync(() => subscriber.Stderr.Contains(" subscribed to ", StringComparison.Ordinal) || subscriber.HasExited, Bound, "the subscription");
+        await using var subscriber = await NotifiedRun.StartSubscribedAsync(_kit, proxy, url, Bound);
         var receivesBefore = sqs.Of("ReceiveMessage");
         await Task.Delay(Waiting);
         var span = clock.Elapsed;

@@ -76,6 +76,23 @@ internal static class NotificationBudget
     /// </summary>
     public static readonly TimeSpan JoiningPollCap = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Largest wait between two manifest reads of a subscriber that waits for a broadcast not begun yet while its queue
+    /// listens: one long poll. The publisher's first notification ends the wait at once, since a long-polled ReceiveMessage
+    /// "sends a response after it collects at least one available message"
+    /// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html); the
+    /// manifest reads, growing from 1 s to 10–20 s with equal jitter, are only the net for a lost notification or a
+    /// publisher with <c>--notify none</c>.
+    /// </summary>
+    public static readonly TimeSpan WaitingPollCap = TimeSpan.FromSeconds(SqsMaxWaitSeconds);
+
+    /// <summary>
+    /// Largest wait between two manifest reads of a subscriber that waits for a broadcast not begun yet with no
+    /// notifications (<c>--notify none</c>): the reads grow from 1 s to 2.5–5 s, so such a subscriber starts at most 5 s
+    /// after the publisher's first manifest.
+    /// </summary>
+    public static readonly TimeSpan WaitingPollCapWithoutNotifications = TimeSpan.FromSeconds(5);
+
     /// <summary>Seconds for <paramref name="subscribers"/> started together to subscribe at SNS's Subscribe rate.</summary>
     public static double JoinSeconds(int subscribers) => (double)subscribers / SnsSubscribesPerSecond;
 

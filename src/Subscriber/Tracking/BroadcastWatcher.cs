@@ -8,7 +8,8 @@ namespace S3Fanout.Subscriber.Tracking;
 
 /// <summary>
 /// The slow, sure path beside notifications: reads the manifest whenever nothing was heard for a poll interval
-/// (every second when there are no notifications at all), and turns silence into errors: no broadcast within
+/// (every second when there are no notifications at all; with a growing interval while the broadcast has not begun or
+/// the subscription is still joining, see <see cref="NextBackoff"/>), and turns silence into errors: no broadcast within
 /// <see cref="SubscriberOptions.Wait"/>, or no heartbeat and no progress for <see cref="SubscriberOptions.StallTimeout"/>.
 /// </summary>
 internal sealed class BroadcastWatcher(
@@ -27,26 +28,27 @@ internal sealed class BroadcastWatcher(
     {
         var started = time.GetTimestamp();
         var lastPoll = time.GetTimestamp();
-        var joiningPolls = 0;
-        var joiningInterval = options.FastPollInterval;
+        // Reads that found the broadcast not begun yet, or made while the subscription was still joining: each waits
+        // longer than the last (see NextBackoff), so a subscriber waiting for hours costs a few requests a minute.
+        var backedOffPolls = 0;
+        var backoff = options.FastPollInterval;
+        var lastLookTaken = false;
         while (true)
         {
             await Task.Delay(Tick, time, ct).ConfigureAwait(false);
             var isJoining = joining?.Invoke() == true;
-            var interval = isJoining ? joiningInterval
-                : !tracker.Exists || !notificationsExpected() || tracker.IsLegacy || tracker.Notify == "none"
+            var backingOff = isJoining || !tracker.Exists;
+            var interval = backingOff ? backoff
+                : !notificationsExpected() || tracker.IsLegacy || tracker.Notify == "none"
                 ? options.FastPollInterval
                 : options.PollInterval;
             if (time.GetElapsedTime(lastPoll) >= interval && tracker.SinceLastNews >= interval)
             {
                 lastPoll = time.GetTimestamp();
-                await PollAsync(ct).ConfigureAwait(false);
-                if (isJoining)
+                // A failed read is retried after the same wait: only an answer ("not there yet") moves the backoff on.
+                if (await PollAsync(ct).ConfigureAwait(false) && backingOff)
                 {
-                    // Not subscribed yet (a fleet joining at SNS's 100 Subscribe/s): each poll waits longer, with equal
-                    // jitter up to NotificationBudget.JoiningPollCap, so thousands of joining subscribers stay well under
-                    // S3's ~5,500 GET/s on the one manifest key.
-                    joiningInterval = Backoff.EqualJitterDelay(++joiningPolls, null, options.FastPollInterval, NotificationBudget.JoiningPollCap);
+                    backoff = NextBackoff(++backedOffPolls, isJoining);
                 }
             }
             if (tracker.AbortReason is { } reason)
@@ -55,6 +57,13 @@ internal sealed class BroadcastWatcher(
             }
             if (!tracker.Exists && time.GetElapsedTime(started) > options.Wait)
             {
+                if (!lastLookTaken)
+                {
+                    // The reads back off while waiting, so the last one may be seconds old: look once more before giving up.
+                    lastLookTaken = true;
+                    await PollAsync(ct).ConfigureAwait(false);
+                    continue;
+                }
                 var within = $"within {options.Wait.TotalSeconds:0.#} s (--wait)";
                 throw manifests.Denial is { } denial
                     ? new FatalException(ExitCodes.Access, $"no readable broadcast at {tracker.Location} {within}: {denial.Message}", denial)
@@ -68,7 +77,25 @@ internal sealed class BroadcastWatcher(
         }
     }
 
-    private async Task PollAsync(CancellationToken ct)
+    /// <summary>
+    /// The wait after the <paramref name="polls"/>-th backed-off read: from <see cref="SubscriberOptions.FastPollInterval"/>
+    /// (1 s) doubling, with equal jitter (half the ceiling for sure, the other half drawn), up to a cap that depends on what
+    /// else would tell of the broadcast. Joining (not subscribed yet): <see cref="NotificationBudget.JoiningPollCap"/>, so
+    /// thousands of joining subscribers stay well under S3's ~5,500 GET/s on the one manifest key. Waiting for a broadcast
+    /// not begun yet with the queue listening: <see cref="NotificationBudget.WaitingPollCap"/> (one long poll), since the
+    /// publisher's first notification ends the wait at once. Waiting with no notifications:
+    /// <see cref="NotificationBudget.WaitingPollCapWithoutNotifications"/>.
+    /// </summary>
+    private TimeSpan NextBackoff(int polls, bool isJoining)
+    {
+        var cap = isJoining ? NotificationBudget.JoiningPollCap
+            : notificationsExpected() ? NotificationBudget.WaitingPollCap
+            : NotificationBudget.WaitingPollCapWithoutNotifications;
+        return Backoff.EqualJitterDelay(polls + 1, null, options.FastPollInterval, cap);
+    }
+
+    /// <summary>Reads the manifest; false when the read failed (logged).</summary>
+    private async Task<bool> PollAsync(CancellationToken ct)
     {
         try
         {
@@ -77,11 +104,13 @@ internal sealed class BroadcastWatcher(
             {
                 tracker.ApplyManifest(manifest);
             }
+            return true;
         }
         catch (Exception e) when (e is not OperationCanceledException && (e is not FatalException f || f.ExitCode != ExitCodes.Integrity))
         {
             // A failed poll is retried at the next interval; a lasting outage ends in the stall timeout.
             logger.LogWarning("Reading the manifest of {Broadcast} failed: {Error}", tracker.Location, AwsErrors.Describe(e));
+            return false;
         }
     }
 }

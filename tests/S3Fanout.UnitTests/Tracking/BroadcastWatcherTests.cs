@@ -190,18 +190,55 @@ public sealed class BroadcastWatcherTests : IDisposable
     }
 
     [Fact]
-    public async Task WhenTheBroadcastDoesNotExistYet_TheManifestIsReadFastEvenWithNotifications()
+    public async Task WhenTheBroadcastDoesNotExistYetAndNotificationsListen_ManifestReadsBackOffToTenToTwentySeconds()
     {
         var run = await StartAsync(Options(), notificationsExpected: true);
 
-        await RunForAsync(run, TimeSpan.FromSeconds(6));
+        await RunForAsync(run, TimeSpan.FromMinutes(5));
 
-        Assert.Equal(6, _s3.Gets.Count);
-        Assert.All(GapsBetweenManifestReads(), gap => Assert.Equal(TimeSpan.FromSeconds(1), gap));
+        // 1 s, then doubling with equal jitter up to one long poll (NotificationBudget.WaitingPollCap): the first
+        // notification ends the wait at once, so the manifest is only the net. Every second would be 300 reads.
+        var gaps = GapsBetweenManifestReads();
+        Assert.All(gaps, gap => Assert.InRange(gap, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20) + BroadcastWatcher.Tick));
+        Assert.All(gaps.Skip(5), gap => Assert.InRange(gap, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20) + BroadcastWatcher.Tick));
+        Assert.InRange(_s3.Gets.Count, 5 * 60 / 20, 5 + (5 * 60 / 10));
+        AssertRunning(run);
     }
 
     [Fact]
-    public async Task WhileTheSubscriptionIsJoining_ManifestReadsBackOffToFiveToTenSeconds_ThenAreFastAgainOnceJoined()
+    public async Task WhenTheBroadcastDoesNotExistYetWithoutNotifications_ManifestReadsBackOffToAtMostFiveSeconds_AndFindItWithin()
+    {
+        var run = await StartAsync(Options(), notificationsExpected: false);
+
+        await RunForAsync(run, TimeSpan.FromMinutes(1));
+        var gaps = GapsBetweenManifestReads();
+        Assert.All(gaps, gap => Assert.InRange(gap, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5) + BroadcastWatcher.Tick));
+        Assert.All(gaps.Skip(3), gap => Assert.InRange(gap, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(5) + BroadcastWatcher.Tick));
+        Assert.InRange(_s3.Gets.Count, 60 / 5, 4 + (60 / 2.5));
+
+        // --notify none: a broadcast that begins now is found within the cap (NotificationBudget.WaitingPollCapWithoutNotifications).
+        StoreManifest(notify: "none");
+        await RunForAsync(run, TimeSpan.FromSeconds(5) + BroadcastWatcher.Tick);
+        Assert.True(_tracker.Exists, "the broadcast was not found within 5 s of its manifest");
+    }
+
+    [Fact]
+    public async Task WhenTheWaitRunsOutBetweenTwoBackedOffReads_TheManifestIsReadOnceMoreBeforeGivingUp()
+    {
+        var run = await StartAsync(Options(wait: TimeSpan.FromSeconds(30)), notificationsExpected: true);
+        await RunForAsync(run, TimeSpan.FromSeconds(30) - BroadcastWatcher.Tick);
+        var last = _s3.Gets.Last();
+        StoreManifest();
+
+        await RunForAsync(run, TimeSpan.FromSeconds(1));
+
+        Assert.True(_s3.Gets.Last() > last, "no last read at the end of --wait");
+        Assert.True(_tracker.Exists, "the broadcast stored just before the end of --wait was not found");
+        AssertRunning(run);
+    }
+
+    [Fact]
+    public async Task WhileTheSubscriptionIsJoining_ManifestReadsBackOffToFiveToTenSeconds_ThenAreFastAgainOnceJoinedAndBegun()
     {
         var joining = true;
         var run = await StartAsync(Options(), notificationsExpected: false, joining: () => joining);
@@ -215,8 +252,13 @@ public sealed class BroadcastWatcherTests : IDisposable
         Assert.InRange(whileJoining, 10, 120 / 4);
         Assert.All(gaps.Skip(6), gap => Assert.InRange(gap, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10) + BroadcastWatcher.Tick));
         joining = false;
+        StoreManifest();
+        // Joined, not begun: the reads keep backing off (at most the 10 s already drawn, then 2.5-5 s without notifications).
+        await RunForAsync(run, TimeSpan.FromSeconds(10) + BroadcastWatcher.Tick);
+        Assert.True(_tracker.Exists, "joined: a broadcast that began was not found within the backoff");
+        var afterJoin = _s3.Gets.Count;
         await RunForAsync(run, TimeSpan.FromSeconds(10));
-        Assert.InRange(_s3.Gets.Count - whileJoining, 9, 11); // joined: the broadcast not begun yet is read every second again
+        Assert.InRange(_s3.Gets.Count - afterJoin, 9, 11); // joined and begun: read every second again (no notifications)
     }
 
     [Fact]

@@ -112,6 +112,8 @@ internal static class Report
             new("serve.idle.cpu", "waiting", "idle `serve`, one channel, nothing to mirror", "CPU s/s", Checks: [new Check("value", false, 0.005)]),
             new("s3fanout.latency.p50", "latency", $"line stdin→stdout p50 (flush {o.FlushInterval.TotalMilliseconds:F0} ms)", "ms", Checks: [new Check("value", false, 300)]),
             new("s3fanout.latency.p99", "latency", $"line stdin→stdout p99 (flush {o.FlushInterval.TotalMilliseconds:F0} ms)", "ms", Checks: [new Check("value", false, 1000)]),
+            new("s3fanout.latency_low.p50", "latency", "the same, low-latency settings (--notify-window 0s, --receive-interval 0s): p50", "ms", Checks: [new Check("value", false, 300)]),
+            new("s3fanout.latency_low.p99", "latency", "the same, low-latency settings: p99", "ms", Checks: [new Check("value", false, 1000)]),
             new("s3fanout.fanout.aggregate", "fan-out", $"live: 1 pub + {n} subs, {SizeText(o.FanoutBytes)}, each into sha256sum: bytes delivered/s", "MiB/s", "limit.fanout", Checks: [new Check("limit", true, 0.8)]),
             new("s3fanout.fanout.lag", "fan-out", "slowest subscriber done − publisher done", "s", Checks: [new Check("value", false, 2)]),
             new("s3fanout.fanout.publisher_ratio", "fan-out", $"publisher with {n} live subscribers ÷ alone, same stream", "×", Checks: [new Check("value", true, 0.5)]),

@@ -86,7 +86,10 @@ internal sealed partial class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Res
         Log($"round {round + 1}/{o.Runs}: a waiting subscriber and an idle serve, {o.IdleWatch.TotalSeconds:F0} s");
         await IdleAsync(round).ConfigureAwait(false);
         Log($"round {round + 1}/{o.Runs}: latency");
-        await LatencyAsync(round).ConfigureAwait(false);
+        await LatencyAsync(round, "s3fanout.latency", [], []).ConfigureAwait(false);
+        // The same with the settings for low latency (README, "Latency"): one notification per segment, receives not
+        // paced. The defaults trade latency for fewer SNS and SQS requests at fleet scale.
+        await LatencyAsync(round, "s3fanout.latency_low", ["--notify-window", "0s"], ["--receive-interval", "0s"]).ConfigureAwait(false);
         Log($"round {round + 1}/{o.Runs}: live fan-out to {BenchOptions.FanoutSubscribers} subscribers, and its limit");
         await FanOutAsync(round).ConfigureAwait(false);
         Log($"round {round + 1}/{o.Runs}: memory with {Report.SizeText(o.MemoryBytes)} and {Report.SizeText(o.LargeBytes)} streams");
@@ -207,22 +210,22 @@ internal sealed partial class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Res
 
     // ---- 4. latency --------------------------------------------------------------------------------------------
 
-    private async Task LatencyAsync(int round)
+    private async Task LatencyAsync(int round, string id, string[] publisherArgs, string[] subscriberArgs)
     {
-        var prefix = $"latency/r{round + 1}";
+        var prefix = $"{id.Replace('.', '-')}/r{round + 1}";
         var url = $"s3://{bucket}/{prefix}";
-        await Guard(["s3fanout.latency.p50", "s3fanout.latency.p99"], prefix, async () =>
+        await Guard([$"{id}.p50", $"{id}.p99"], prefix, async () =>
         {
             var flush = $"{o.FlushInterval.TotalMilliseconds:F0}ms";
             var queues = await s3.CountSubscriberQueuesAsync(bucket).ConfigureAwait(false);
             var subErr = new StringBuilder();
-            using var sub = StartDotnet(o.SubscriberDll, ["--endpoint-url", Endpoint, "--wait", "120s", url], stdin: false, stdout: true, subErr);
+            using var sub = StartDotnet(o.SubscriberDll, ["--endpoint-url", Endpoint, "--wait", "120s", .. subscriberArgs, url], stdin: false, stdout: true, subErr);
             await WaitForQueuesAsync(queues + 1, TimeSpan.FromSeconds(90), [sub], subErr).ConfigureAwait(false);
             var pubErr = new StringBuilder();
-            using var pub = StartDotnet(o.PublisherDll, ["--endpoint-url", Endpoint, "--flush-interval", flush, url], stdin: true, stdout: false, pubErr);
+            using var pub = StartDotnet(o.PublisherDll, ["--endpoint-url", Endpoint, "--flush-interval", flush, .. publisherArgs, url], stdin: true, stdout: false, pubErr);
             try
             {
-                await MeasureLatencyAsync(round, sub, subErr, pub, pubErr).ConfigureAwait(false);
+                await MeasureLatencyAsync(round, id, sub, subErr, pub, pubErr).ConfigureAwait(false);
             }
             finally
             {
@@ -234,7 +237,7 @@ internal sealed partial class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Res
         }).ConfigureAwait(false);
     }
 
-    private async Task MeasureLatencyAsync(int round, Process sub, StringBuilder subErr, Process pub, StringBuilder pubErr)
+    private async Task MeasureLatencyAsync(int round, string id, Process sub, StringBuilder subErr, Process pub, StringBuilder pubErr)
     {
         var latencies = new ConcurrentBag<double>();
         var warmReceived = 0;
@@ -313,9 +316,9 @@ internal sealed partial class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Res
         var sorted = latencies.Order().ToList();
         var p50 = Percentile(sorted, 0.50);
         var p99 = Percentile(sorted, 0.99);
-        results.Set(round, "s3fanout.latency.p50", p50);
-        results.Set(round, "s3fanout.latency.p99", p99);
-        results.AddEvidence(round, "s3fanout.latency", new Dictionary<string, object>
+        results.Set(round, $"{id}.p50", p50);
+        results.Set(round, $"{id}.p99", p99);
+        results.AddEvidence(round, id, new Dictionary<string, object>
         {
             ["lines"] = sorted.Count,
             ["warmup_lines"] = warm,

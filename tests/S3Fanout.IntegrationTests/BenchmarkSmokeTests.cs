@@ -37,7 +37,7 @@ public sealed class BenchmarkSmokeTests
         "s3fanout.publish.crc_endpoint", "s3fanout.publish.crc_endpoint.cpu",
         "startup.version.publisher", "startup.version.subscriber", "startup.publish_1b", "startup.subscribe_1b",
         "waiting.cpu", "waiting.rss", "serve.idle.cpu",
-        "s3fanout.latency.p50", "s3fanout.latency.p99",
+        "s3fanout.latency.p50", "s3fanout.latency.p99", "s3fanout.latency_low.p50", "s3fanout.latency_low.p99",
         "s3fanout.fanout.aggregate", "s3fanout.fanout.lag", "s3fanout.fanout.finish_ratio", "s3fanout.fanout.identical",
         "s3fanout.fanout.publisher_ratio",
         "s3fanout.memory.publish.base", "s3fanout.memory.publish.large", "s3fanout.memory.publish.growth",

@@ -28,7 +28,7 @@ internal sealed partial class Stages
             {
                 await PublisherAloneAsync(round, alonePrefix).ConfigureAwait(false);
             }
-            var live = await LiveFanOutAsync(round, url).ConfigureAwait(false);
+            var live = await LiveFanOutAsync(round, url, "s3fanout.fanout", [], []).ConfigureAwait(false);
             if (round % 2 == 0)
             {
                 await PublisherAloneAsync(round, alonePrefix).ConfigureAwait(false);
@@ -38,6 +38,13 @@ internal sealed partial class Stages
                 Results.Set(round, "s3fanout.fanout.publisher_ratio", live.PublisherMiBps / alone);
             }
             await RawFanOutAsync(round, prefix).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        // Again with the low-latency settings (one notification per segment, receives not paced): the lag the defaults
+        // add by pacing notifications for fleet scale.
+        var lowPrefix = $"fanout-low/r{round + 1}";
+        await Guard(["s3fanout.fanout_low.lag", "s3fanout.fanout_low.identical"], lowPrefix, async () =>
+        {
+            await LiveFanOutAsync(round, $"s3://{Bucket}/{lowPrefix}", "s3fanout.fanout_low", ["--notify-window", "0s"], ["--receive-interval", "0s"]).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
 
@@ -54,7 +61,7 @@ internal sealed partial class Stages
 
     private sealed record LiveFanOut(double PublisherMiBps);
 
-    private async Task<LiveFanOut> LiveFanOutAsync(int round, string url)
+    private async Task<LiveFanOut> LiveFanOutAsync(int round, string url, string id, string[] publisherArgs, string[] subscriberArgs)
     {
         var n = BenchOptions.FanoutSubscribers;
         var queues = await S3.CountSubscriberQueuesAsync(Bucket).ConfigureAwait(false);
@@ -64,7 +71,7 @@ internal sealed partial class Stages
             for (var i = 0; i < n; i++)
             {
                 var (time, err, sha) = (TimeFile(), ErrFile(), Path.Combine(O.WorkDir, $"sub{i}.{_runId}.sha"));
-                var script = $"set -o pipefail; {Shell.TimePrefix(time)}{Dotnet(O.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} --wait 300s {Shell.Q(url)} 2> {Shell.Q(err)} | sha256sum | cut -c1-64 > {Shell.Q(sha)}";
+                var script = $"set -o pipefail; {Shell.TimePrefix(time)}{Dotnet(O.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} --wait 300s {string.Join(' ', subscriberArgs)} {Shell.Q(url)} 2> {Shell.Q(err)} | sha256sum | cut -c1-64 > {Shell.Q(sha)}";
                 var p = Shell.Start(script);
                 subs.Add((p, Shell.WaitAsync(p, TransferTimeout(O.FanoutBytes * n) + TimeSpan.FromSeconds(300)), time, err, sha));
             }
@@ -73,7 +80,7 @@ internal sealed partial class Stages
 
             var before = Cpu.Read();
             var t0 = Stopwatch.GetTimestamp();
-            var pub = await RunChildAsync($"exec {Shell.TimePrefix(TimeFile())}{Dotnet(O.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} < {Shell.Q(_fanoutFile)} > /dev/null 2> {Shell.Q(ErrFile())}",
+            var pub = await RunChildAsync($"exec {Shell.TimePrefix(TimeFile())}{Dotnet(O.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {string.Join(' ', publisherArgs)} {Shell.Q(url)} < {Shell.Q(_fanoutFile)} > /dev/null 2> {Shell.Q(ErrFile())}",
                 "s3fanout-publish (fan-out)", TransferTimeout(O.FanoutBytes * n)).ConfigureAwait(false);
             if (pub.ExitCode != 0)
             {
@@ -86,10 +93,10 @@ internal sealed partial class Stages
             var identical = subs.Zip(runs).Count(x => x.Second.ExitCode == 0 && File.Exists(x.First.Sha) && File.ReadAllText(x.First.Sha).Trim() == _fanoutSha256);
             var span = Stopwatch.GetElapsedTime(t0, last).TotalSeconds;
             var pubSpan = Stopwatch.GetElapsedTime(t0, pub.EndedAt).TotalSeconds;
-            Results.Set(round, "s3fanout.fanout.aggregate", n * O.FanoutBytes / 1048576.0 / span);
-            Results.Set(round, "s3fanout.fanout.lag", Stopwatch.GetElapsedTime(pub.EndedAt, last).TotalSeconds);
-            Results.Set(round, "s3fanout.fanout.finish_ratio", span / pubSpan);
-            Results.Set(round, "s3fanout.fanout.identical", identical);
+            Results.Set(round, $"{id}.aggregate", n * O.FanoutBytes / 1048576.0 / span);
+            Results.Set(round, $"{id}.lag", Stopwatch.GetElapsedTime(pub.EndedAt, last).TotalSeconds);
+            Results.Set(round, $"{id}.finish_ratio", span / pubSpan);
+            Results.Set(round, $"{id}.identical", identical);
             var clientCpu = pub.CpuS + runs.Sum(r => r.CpuS);
             var sample = new Sample(span, clientCpu, after.Emulator - before.Emulator, after.MachineBusy - before.MachineBusy, after.MachineTotal - before.MachineTotal, 0);
             var evidence = sample.ToJson(n * O.FanoutBytes);
@@ -105,7 +112,7 @@ internal sealed partial class Stages
             {
                 evidence["subscriber_errors"] = failures;
             }
-            Results.AddEvidence(round, "s3fanout.fanout", evidence);
+            Results.AddEvidence(round, id, evidence);
             return new LiveFanOut(O.FanoutBytes / 1048576.0 / pubSpan);
         }
         finally

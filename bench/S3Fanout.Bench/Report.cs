@@ -119,6 +119,8 @@ internal static class Report
             new("s3fanout.fanout.publisher_ratio", "fan-out", $"publisher with {n} live subscribers ÷ alone, same stream", "×", Checks: [new Check("value", true, 0.5)]),
             new("s3fanout.fanout.finish_ratio", "fan-out", "slowest subscriber's finish ÷ publisher's", "×"),
             new("s3fanout.fanout.identical", "fan-out", "subscribers byte-identical (SHA-256)", $"of {n}", Checks: [new Check("value", true, n)]),
+            new("s3fanout.fanout_low.lag", "fan-out", "the same with the low-latency settings: slowest subscriber done − publisher done", "s", Checks: [new Check("value", false, 2)]),
+            new("s3fanout.fanout_low.identical", "fan-out", "the same with the low-latency settings: byte-identical", $"of {n}", Checks: [new Check("value", true, n)]),
             new("s3fanout.memory.publish.base", "memory", $"publisher peak RSS, {memory}", "MiB", Checks: [new Check("value", false, mem)]),
             new("s3fanout.memory.publish.large", "memory", $"publisher peak RSS, {large}", "MiB", Checks: [new Check("value", false, mem)]),
             new("s3fanout.memory.publish.growth", "memory", $"publisher RSS {large} ÷ {memory}", "×", Checks: [new Check("growth", false, growth)]),

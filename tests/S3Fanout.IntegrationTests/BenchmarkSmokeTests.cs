@@ -39,7 +39,7 @@ public sealed class BenchmarkSmokeTests
         "waiting.cpu", "waiting.rss", "serve.idle.cpu",
         "s3fanout.latency.p50", "s3fanout.latency.p99", "s3fanout.latency_low.p50", "s3fanout.latency_low.p99",
         "s3fanout.fanout.aggregate", "s3fanout.fanout.lag", "s3fanout.fanout.finish_ratio", "s3fanout.fanout.identical",
-        "s3fanout.fanout.publisher_ratio",
+        "s3fanout.fanout.publisher_ratio", "s3fanout.fanout_low.lag", "s3fanout.fanout_low.identical",
         "s3fanout.memory.publish.base", "s3fanout.memory.publish.large", "s3fanout.memory.publish.growth",
         "s3fanout.memory.subscribe.base", "s3fanout.memory.subscribe.large", "s3fanout.memory.subscribe.growth",
     ];

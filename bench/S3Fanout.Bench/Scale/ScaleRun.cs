@@ -254,15 +254,19 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
         var input = publisher.StandardInput.BaseStream;
         var clock = Stopwatch.StartNew();
         var chunk = 0;
+        var lastWrite = TimeSpan.MinValue;
         for (var offset = 0; offset < stream.Length; offset += settings.ChunkBytes, chunk++)
         {
-            var due = settings.WriteInterval * chunk;
+            // Never catch up with a burst: a write that came late (a loaded machine) would land within the flush interval
+            // of the next one, and the two would be sealed as one segment. Each write waits a whole interval after the last.
+            var due = chunk == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Max((settings.WriteInterval * chunk).Ticks, (lastWrite + settings.WriteInterval).Ticks));
             if (due > clock.Elapsed)
             {
                 await Task.Delay(due - clock.Elapsed).ConfigureAwait(false);
             }
             await input.WriteAsync(stream.AsMemory(offset, Math.Min(settings.ChunkBytes, stream.Length - offset))).ConfigureAwait(false);
             await input.FlushAsync().ConfigureAwait(false);
+            lastWrite = clock.Elapsed;
         }
         input.Close();
         Stages.Log($"  fed {Report.SizeText(stream.Length)} in {chunk} writes over {clock.Elapsed.TotalSeconds:F1} s");

@@ -19,9 +19,8 @@ internal sealed partial class Stages
         {
             await using var proxy = new FaultProxy(O.Endpoint, seed: 13);
             proxy.Rules.Add(new PutChecksumRule());
-            var endpoint = proxy.Endpoint.ToString().TrimEnd('/');
-            var pub = await ChildAsync($"exec {{time}}{Dotnet(O.PublisherDll)} --endpoint-url {Shell.Q(endpoint)} {Shell.Q($"s3://{Bucket}/{prefix}")} < {Shell.Q(_baseFile)} > /dev/null 2> {{err}}",
-                "s3fanout-publish (CRC-checking endpoint)", TransferTimeout(O.SizeBytes)).ConfigureAwait(false);
+            var pub = await PublishAsync($"s3://{Bucket}/{prefix}", _baseFile, "s3fanout-publish (CRC-checking endpoint)", TransferTimeout(O.SizeBytes),
+                endpoint: proxy.Endpoint.ToString().TrimEnd('/')).ConfigureAwait(false);
             Record(round, "s3fanout.publish.crc_endpoint", pub, O.SizeBytes);
         }).ConfigureAwait(false);
     }

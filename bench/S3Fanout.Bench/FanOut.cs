@@ -52,8 +52,7 @@ internal sealed partial class Stages
     {
         await Guard(["s3fanout.fanout.publisher_ratio"], prefix, async () =>
         {
-            var pub = await ChildAsync($"exec {{time}}{Dotnet(O.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q($"s3://{Bucket}/{prefix}")} < {Shell.Q(_fanoutFile)} > /dev/null 2> {{err}}",
-                "s3fanout-publish (fan-out, alone)", TransferTimeout(O.FanoutBytes)).ConfigureAwait(false);
+            var pub = await PublishAsync($"s3://{Bucket}/{prefix}", _fanoutFile, "s3fanout-publish (fan-out, alone)", TransferTimeout(O.FanoutBytes)).ConfigureAwait(false);
             Results.Set(round, "s3fanout.fanout.publisher_alone", pub.MiBPerSecond(O.FanoutBytes));
             Results.AddEvidence(round, "s3fanout.fanout.publisher_alone", pub.ToJson(O.FanoutBytes));
         }).ConfigureAwait(false);

@@ -198,11 +198,9 @@ internal sealed partial class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Res
         var url = $"s3://{bucket}/{prefix}";
         await Guard(["s3fanout.publish", "s3fanout.subscribe"], prefix, async () =>
         {
-            var pub = await ChildAsync($"exec {{time}}{Dotnet(o.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} < {Shell.Q(_baseFile)} > /dev/null 2> {{err}}",
-                "s3fanout-publish", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
+            var pub = await PublishAsync(url, _baseFile, "s3fanout-publish", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
             Record(round, "s3fanout.publish", pub, o.SizeBytes);
-            var sub = await ChildAsync($"set -o pipefail; {{time}}{Dotnet(o.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} 2> {{err}} | cat > /dev/null",
-                "s3fanout-subscribe", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
+            var sub = await SubscribeIntoPipeAsync(url, "s3fanout-subscribe", TransferTimeout(o.SizeBytes)).ConfigureAwait(false);
             Record(round, "s3fanout.subscribe", sub, o.SizeBytes);
         }).ConfigureAwait(false);
         await ChecksumEndpointAsync(round).ConfigureAwait(false);
@@ -345,11 +343,9 @@ internal sealed partial class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Res
             var url = $"s3://{bucket}/{prefix}";
             await Guard(ids, prefix, async () =>
             {
-                var pub = await ChildAsync($"exec {{time}}{Dotnet(o.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} < {Shell.Q(file)} > /dev/null 2> {{err}}",
-                    $"s3fanout-publish ({which})", TransferTimeout(size)).ConfigureAwait(false);
+                var pub = await PublishAsync(url, file, $"s3fanout-publish ({which})", TransferTimeout(size)).ConfigureAwait(false);
                 results.AddEvidence(round, $"s3fanout.publish.{which}", pub.ToJson(size));
-                var sub = await ChildAsync($"set -o pipefail; {{time}}{Dotnet(o.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} 2> {{err}} | cat > /dev/null",
-                    $"s3fanout-subscribe ({which})", TransferTimeout(size)).ConfigureAwait(false);
+                var sub = await SubscribeIntoPipeAsync(url, $"s3fanout-subscribe ({which})", TransferTimeout(size)).ConfigureAwait(false);
                 results.AddEvidence(round, $"s3fanout.subscribe.{which}", sub.ToJson(size));
                 SetMemory(round, "publish", which, pub.PeakRssKb);
                 SetMemory(round, "subscribe", which, sub.PeakRssKb);
@@ -458,6 +454,14 @@ internal sealed partial class Stages(BenchOptions o, RawS3 s3, CpuMeter cpu, Res
     private string ErrFile() => Path.Combine(o.WorkDir, $"e{Interlocked.Increment(ref _runId)}.err");
 
     private string Dotnet(string executable) => Shell.Executable(o.Dotnet, executable);
+
+    /// <summary>s3fanout-publish of <paramref name="file"/> on stdin to <paramref name="url"/>, through <paramref name="endpoint"/> (default: the emulator); fails the stage on a non-zero exit.</summary>
+    private Task<Sample> PublishAsync(string url, string file, string what, TimeSpan timeout, string? endpoint = null) =>
+        ChildAsync($"exec {{time}}{Dotnet(o.PublisherDll)} --endpoint-url {Shell.Q(endpoint ?? Endpoint)} {Shell.Q(url)} < {Shell.Q(file)} > /dev/null 2> {{err}}", what, timeout);
+
+    /// <summary>s3fanout-subscribe of <paramref name="url"/> writing into a pipe (`| cat > /dev/null`), as every reader here does; fails the stage on a non-zero exit.</summary>
+    private Task<Sample> SubscribeIntoPipeAsync(string url, string what, TimeSpan timeout) =>
+        ChildAsync($"set -o pipefail; {{time}}{Dotnet(o.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(url)} 2> {{err}} | cat > /dev/null", what, timeout);
 
     private Process StartDotnet(string executable, string[] args, bool stdin, bool stdout, StringBuilder stderr)
     {

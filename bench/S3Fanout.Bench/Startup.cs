@@ -49,11 +49,9 @@ internal sealed partial class Stages
             for (var i = 0; i < repeat; i++)
             {
                 var one = $"{url}-{i}";
-                var pub = await ChildAsync($"exec {{time}}{Dotnet(O.PublisherDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(one)} < {Shell.Q(_tinyFile)} > /dev/null 2> {{err}}",
-                    "s3fanout-publish (1 byte)", TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+                var pub = await PublishAsync(one, _tinyFile, "s3fanout-publish (1 byte)", TimeSpan.FromSeconds(60)).ConfigureAwait(false);
                 pubCpu.Add(pub.ClientCpuS);
-                var sub = await ChildAsync($"set -o pipefail; {{time}}{Dotnet(O.SubscriberDll)} --endpoint-url {Shell.Q(Endpoint)} {Shell.Q(one)} 2> {{err}} | cat > /dev/null",
-                    "s3fanout-subscribe (1 byte)", TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+                var sub = await SubscribeIntoPipeAsync(one, "s3fanout-subscribe (1 byte)", TimeSpan.FromSeconds(60)).ConfigureAwait(false);
                 subCpu.Add(sub.ClientCpuS);
                 Results.AddEvidence(round, "startup.one_byte", new Dictionary<string, object> { ["publish"] = pub.ToJson(), ["subscribe"] = sub.ToJson() });
             }

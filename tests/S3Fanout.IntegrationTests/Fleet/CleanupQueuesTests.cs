@@ -8,7 +8,7 @@ using Xunit;
 namespace S3Fanout.IntegrationTests.Fleet;
 
 /// <summary><c>cleanup-queues</c> removes the queues that killed subscribers left, and nothing else.</summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class CleanupQueuesTests(EmulatorFixture emulator)
 {
     [Fact]

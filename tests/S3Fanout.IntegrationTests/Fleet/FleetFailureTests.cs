@@ -5,7 +5,7 @@ using Xunit;
 namespace S3Fanout.IntegrationTests.Fleet;
 
 /// <summary>A broadcast that cannot be mirrored fails its job quickly and leaves the service serving the next one.</summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class FleetFailureTests(EmulatorFixture emulator) : IDisposable
 {
     private const int MiB = 1024 * 1024;

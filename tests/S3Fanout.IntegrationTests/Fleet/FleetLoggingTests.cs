@@ -9,7 +9,7 @@ namespace S3Fanout.IntegrationTests.Fleet;
 /// <c>serve --json-logs</c>: every logger of the service writes JSON lines, the SNS client's too (it used to be built
 /// outside the host, with the plain one-shot logger).
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class FleetLoggingTests(EmulatorFixture emulator) : IDisposable
 {
     private const string SnsClientCategory = "S3Fanout.Shared.Aws.Sns.SnsClient";

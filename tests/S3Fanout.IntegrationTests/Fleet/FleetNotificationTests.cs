@@ -14,7 +14,7 @@ namespace S3Fanout.IntegrationTests.Fleet;
 /// Notifications the mirror service cannot take at their word: SQS delivers each at least once, and anyone allowed to
 /// publish to a channel's topic can send any name. Delivered straight to the service's own queue, as SQS would.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class FleetNotificationTests(EmulatorFixture emulator, ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(60);

@@ -6,7 +6,7 @@ using Xunit;
 namespace S3Fanout.IntegrationTests.Fleet;
 
 /// <summary>The mirror service's health file and its OpenTelemetry (OTLP/HTTP) metrics export.</summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class FleetObservabilityTests(EmulatorFixture emulator) : IDisposable
 {
     private readonly FleetKit _fleet = new(emulator);

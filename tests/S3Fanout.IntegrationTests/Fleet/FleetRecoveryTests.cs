@@ -13,7 +13,7 @@ namespace S3Fanout.IntegrationTests.Fleet;
 /// The service recovers by itself, without a restart: from notifications SNS never delivered (catch-up runs again), from
 /// failing receives (the health file says so, then recovers), and from its queue being deleted (it subscribes a new one).
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class FleetRecoveryTests(EmulatorFixture emulator, ITestOutputHelper output) : IDisposable
 {
     private const int MiB = 1024 * 1024;

@@ -8,7 +8,7 @@ using Xunit;
 namespace S3Fanout.IntegrationTests.Fleet;
 
 /// <summary>The mirror service reads the read replica its <c>Identity</c> picks, as one-shot subscribers do with <c>--identity</c>.</summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed partial class FleetReplicaTests(EmulatorFixture emulator) : IDisposable
 {
     private const int MiB = 1024 * 1024;

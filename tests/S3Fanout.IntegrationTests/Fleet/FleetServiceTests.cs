@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace S3Fanout.IntegrationTests.Fleet;
 
 /// <summary>The mirror service (<c>s3fanout-subscribe serve</c>) against the emulator, with real publishers.</summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed partial class FleetServiceTests(EmulatorFixture emulator, ITestOutputHelper output) : IDisposable
 {
     private readonly FleetKit _fleet = new(emulator);

@@ -4,7 +4,7 @@ using Xunit;
 namespace S3Fanout.IntegrationTests.Fleet;
 
 /// <summary>The shipped sample configuration (deploy/subscriber.json) is valid and starts a service.</summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class SampleConfigurationTests(EmulatorFixture emulator)
 {
     [Fact]

@@ -13,7 +13,7 @@ namespace S3Fanout.IntegrationTests.RealAws;
 /// filter policy that SNS matches (<see cref="SnsFilterEscapingRule"/>). The subscriber starts first and polls the manifest only every 30 s, so it
 /// finishes in time only by following notifications, and the proxy counts the ones it received.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class BroadcastNameTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(25);

@@ -16,7 +16,7 @@ namespace S3Fanout.IntegrationTests.RealAws;
 /// killed subscribers, and past the quota a subscriber or the service still gets its notifications.
 /// Subscribers poll the manifest only every 30 s, so they finish in time only by following notifications.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class FilterPolicyQuotaTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(25);

@@ -17,7 +17,7 @@ namespace S3Fanout.IntegrationTests.RealAws;
 /// each subscriber, and the service, at 2 SQS requests or fewer per second of broadcast (issue 12's target). The
 /// subscribers read the manifest only every 30 s, so they keep up only through their notifications.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class SqsRequestEconomyTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const double TargetPerSecond = 2.0;

@@ -15,7 +15,7 @@ namespace S3Fanout.IntegrationTests.RealAws;
 /// each backs off with jitter until it is subscribed, following the manifest meanwhile, and every one writes an exact copy.
 /// The stream is small and slow (40 processes share 2 cores), and its end is sent only once all 40 are subscribed.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class SubscribeThrottlingTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int Subscribers = 40;

@@ -10,7 +10,7 @@ namespace S3Fanout.IntegrationTests.RealAws;
 /// Every role creates the bucket's topic with the same request, so on SNS, which refuses a CreateTopic of an existing
 /// name with other tags (<see cref="TopicTagsRule"/>), whoever comes first does not lock the others out.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class TopicCreationTests(EmulatorFixture emulator)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);

@@ -21,7 +21,7 @@ namespace S3Fanout.IntegrationTests.RealAws;
 /// fleet. With the quota at 0 every default subscriber still subscribes unrefused and follows by notifications; and
 /// 1,000 default subscriptions on one topic all succeed under the real quota of 200.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class UnfilteredChannelTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(25);

@@ -12,7 +12,7 @@ namespace S3Fanout.IntegrationTests.Relay;
 /// broadcast followed live, relays chain, no segment byte passes through a relay, and a bad copy is never announced.
 /// Each relay has a proxy of its own, so what it alone sent is counted there.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-fleet")]
 public sealed class RelayTests(EmulatorFixture emulator)
 {
     private const int SegmentBytes = 1024 * 1024;

@@ -15,7 +15,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// fetches it still writes an exact copy, and with segment 2 damaged on every fetch it stops after -t 2 attempts
 /// with exit 7 naming segment 2, having written exactly segment 1.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed partial class CorruptionTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

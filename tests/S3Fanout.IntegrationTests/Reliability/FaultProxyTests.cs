@@ -14,7 +14,7 @@ using Xunit.Abstractions;
 namespace S3Fanout.IntegrationTests.Reliability;
 
 /// <summary>The fault proxy itself: faithful with faults off, and each fault does what it says.</summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class FaultProxyTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

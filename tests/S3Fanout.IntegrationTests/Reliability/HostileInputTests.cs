@@ -14,7 +14,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// subscriber's queue: ignored, the subscriber still finishes with an exact copy. Keys in the prefix that are not
 /// 15-digit segments: ignored. Broadcast names that try path traversal or carry control characters: exit 2.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class HostileInputTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const string Sha = "0000000000000000000000000000000000000000000000000000000000000000";

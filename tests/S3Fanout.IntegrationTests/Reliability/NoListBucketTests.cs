@@ -14,7 +14,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// for a segment or manifest that is not stored yet. The publisher has its own credentials and goes through the same
 /// proxy unaffected.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class NoListBucketTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

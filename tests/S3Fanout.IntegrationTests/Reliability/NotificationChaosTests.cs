@@ -13,7 +13,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// held back and delivered after later ones (reordered). Three live subscribers with default options must all finish
 /// with exact copies; the publisher writes slowly so the subscribers really follow notifications, not only the manifest.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class NotificationChaosTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace S3Fanout.IntegrationTests.Reliability;
 
 /// <summary>SNS that takes connections and never answers: the broadcast goes on, and subscribers follow the manifest.</summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class NotificationOutageTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

@@ -13,7 +13,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// out with -t 8 and finish with exact copies. For good (connections refused), both sides fail cleanly once their
 /// -t 3 budget (or the subscriber's stall timeout) is spent: one error line, exit 5 or 6 (subscriber: 5, 6 or 8).
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class OutageTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

@@ -17,7 +17,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// Runs <see cref="Parallel"/> seeds at a time (each has its own proxy and bucket) to keep CI fast. To repeat some
 /// seeds alone: <c>S3FANOUT_SWEEP_SEEDS=7,11 dotnet test tests/S3Fanout.IntegrationTests --filter FullyQualifiedName~S3FaultSweepTests</c>.
 /// </remarks>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class S3FaultSweepTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

@@ -14,7 +14,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// policies but does not enforce them), keys on the command line warn and never leak, not even at Trace level or in
 /// a failed run's exception text, and --sse AES256 is requested on every object the publisher writes.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class SecurityTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     // Shaped like a real secret access key (40 characters), so nothing can tell it from one.

@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace S3Fanout.IntegrationTests.Reliability;
 
 /// <summary>Two processes pointed at the same output: the second stops at once, and the first's copy is exact.</summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class SharedOutputTests(EmulatorFixture emulator, ITestOutputHelper output) : IDisposable
 {
     private readonly ScenarioKit _kit = new(emulator);

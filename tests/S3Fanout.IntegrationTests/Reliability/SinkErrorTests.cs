@@ -12,7 +12,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// line, and its queue is deleted. <c>-o</c> into a read-only filesystem or a full one (tiny tmpfs mounts; the tests run
 /// as root, as CI does): exit 9 with one clear line, and FILE never appears.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class SinkErrorTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

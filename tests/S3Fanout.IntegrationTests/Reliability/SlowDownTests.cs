@@ -10,7 +10,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// S3's per-prefix request rate (<see cref="PrefixGetRate"/>, scaled down) with every process at <c>-t 1</c>: a 503
 /// SlowDown never fails a subscriber or the publisher and never uses up -t; the process's governor spaces the tries.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class SlowDownTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

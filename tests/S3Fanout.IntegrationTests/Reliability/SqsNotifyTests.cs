@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace S3Fanout.IntegrationTests.Reliability;
 
 /// <summary>--notify sqs with more queues than one ListQueues page, and with a queue that refuses messages.</summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class SqsNotifyTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

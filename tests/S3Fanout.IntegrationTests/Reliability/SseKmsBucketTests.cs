@@ -12,7 +12,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// ETag is checked follows S3's answer, not --sse; and a bucket policy that requires one KMS key sees that key on every
 /// object the publisher writes.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class SseKmsBucketTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const string BucketKey = "arn:aws:kms:us-east-1:000000000000:key/bucket-default";

@@ -15,7 +15,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// (bash's /dev/tcp) whose peer sends some data and then resets the connection: read() fails with ECONNRESET in the
 /// middle of the stream. A directory as stdin fails the very first read (EISDIR).
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class StdinErrorTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private readonly ScenarioKit _kit = new(emulator);

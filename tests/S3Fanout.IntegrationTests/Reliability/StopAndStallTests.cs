@@ -12,7 +12,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// The first fatal failure ends the process whatever the other stages are doing, and a transfer that stalls (a body
 /// that stops halfway, a PUT that never gets an answer) is abandoned after --transfer-timeout and tried again.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class StopAndStallTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

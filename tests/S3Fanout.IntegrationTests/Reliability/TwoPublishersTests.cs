@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace S3Fanout.IntegrationTests.Reliability;
 
 /// <summary>Two publishers on one name, kept apart by S3 conditional writes (enforced by the rules layer; fauxqs ignores them).</summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class TwoPublishersTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

@@ -17,7 +17,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// without: <see cref="NotificationBudget.WaitingPollCap"/>), the SQS receives within one long poll each, and a broadcast
 /// published after the wait must still arrive byte-identical within the documented delay.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class WaitingSubscriberTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private static readonly TimeSpan Waiting = TimeSpan.FromSeconds(25);

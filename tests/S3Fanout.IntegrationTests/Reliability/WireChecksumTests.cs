@@ -16,7 +16,7 @@ namespace S3Fanout.IntegrationTests.Reliability;
 /// on the way refused by it and stored again; s3pipe2 readers still finding each segment's MD5 as its ETag; and
 /// Content-MD5 exactly as before with <c>--checksum md5</c>.
 /// </summary>
-[Collection("emulator")]
+[Collection("emulator-reliability")]
 public sealed class WireChecksumTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const string Warning = "returned no CRC-64/NVME";

@@ -133,7 +133,7 @@ internal sealed class SegmentUploader(
         }
         catch (Exception e) when (AwsErrors.Classify(e).Kind == FailureKind.PreconditionFailed)
         {
-            await ConfirmOwnAsync(key, info, md5 ?? Md5Of(segment), stored, e, watchdog.Token).ConfigureAwait(false);
+            await ConfirmOwnAsync(segment, key, info, md5, stored, e, watchdog.Token).ConfigureAwait(false);
         }
     }
 
@@ -143,15 +143,27 @@ internal sealed class SegmentUploader(
     /// when S3 gives neither, its size and the CRC-64/NVME and offset in its metadata decide. An object of ours whose
     /// bytes differ is overwritten by the next attempt; any other object is another publisher's, and this one stops.
     /// </summary>
-    private async Task ConfirmOwnAsync(string key, SegmentInfo info, byte[] md5, StoredCopy stored, Exception refusal, CancellationToken ct)
+    private async Task ConfirmOwnAsync(SealedSegment segment, string key, SegmentInfo info, byte[]? md5, StoredCopy stored, Exception refusal, CancellationToken ct)
     {
         var head = await s3.GetObjectMetadataAsync(
             new GetObjectMetadataRequest { BucketName = options.Location.Bucket, Key = key, ChecksumMode = ChecksumMode.ENABLED }, ct).ConfigureAwait(false);
         var ourMetadata = head.ContentLength == info.Size && head.Metadata[MetadataNames.Checksum] == info.Checksum
             && head.Metadata[MetadataNames.Offset] == info.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        bool? sameBytes = EtagDigest.IsMd5(head.ServerSideEncryptionMethod, head.ServerSideEncryptionCustomerMethod)
-            ? EtagDigest.Normalize(head.ETag) == Convert.ToHexStringLower(md5)
-            : string.IsNullOrEmpty(head.ChecksumCRC64NVME) ? null : head.ChecksumCRC64NVME == info.Checksum;
+        bool? sameBytes;
+        if (EtagDigest.IsMd5(head.ServerSideEncryptionMethod, head.ServerSideEncryptionCustomerMethod))
+        {
+            // The MD5 was computed before the PUT only where the PUT sent Content-MD5.
+            if (md5 is null)
+            {
+                await using var body = segment.Buffer.OpenRead();
+                md5 = (await StreamDigest.ReadAsync(body, HashAlgorithmName.MD5, ct).ConfigureAwait(false)).Digest;
+            }
+            sameBytes = EtagDigest.Normalize(head.ETag) == Convert.ToHexStringLower(md5);
+        }
+        else
+        {
+            sameBytes = string.IsNullOrEmpty(head.ChecksumCRC64NVME) ? null : head.ChecksumCRC64NVME == info.Checksum;
+        }
         if (ourMetadata && sameBytes != false)
         {
             return;
@@ -163,14 +175,6 @@ internal sealed class SegmentUploader(
         }
         throw new FatalException(ExitCodes.NotFound,
             $"segment {info.Index} (s3://{options.Location.Bucket}/{key}) was written by another publisher of {options.Location}; this one stops", refusal);
-    }
-
-    /// <summary>The segment's MD5, where a refused condition needs it and it was not computed before the PUT.</summary>
-    private static byte[] Md5Of(SealedSegment segment)
-    {
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        segment.Buffer.ForEachChunk(chunk => md5.AppendData(chunk));
-        return md5.GetHashAndReset();
     }
 
     /// <summary>What one segment's attempts know of the object they stored: its ETag once an attempt stored it damaged.</summary>

@@ -483,10 +483,11 @@ internal sealed class BroadcastStore
     {
         body.Position = 0;
         // The MD5 only where this PUT sends Content-MD5 (PlainPut computes it itself if the endpoint turns out to need it).
-        var (_, crc64, md5) = await StreamDigest.ReadAsync(body, put.SendsMd5 ? HashAlgorithmName.MD5 : null, ct).ConfigureAwait(false);
+        var sendsMd5 = put.SendsMd5; // read once: another PUT's fallback may change it meanwhile
+        var (_, crc64, md5) = await StreamDigest.ReadAsync(body, sendsMd5 ? HashAlgorithmName.MD5 : null, ct).ConfigureAwait(false);
         body.Position = 0;
         var request = new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, AutoCloseStream = false, ContentType = "text/plain; charset=utf-8" };
-        return await PlainPut.PutAsync(_s3, request, md5.Length == 0 ? null : md5, crc64, put, $"s3://{bucket}/{key}", ct, condition).ConfigureAwait(false);
+        return await PlainPut.PutAsync(_s3, request, sendsMd5 ? md5 : null, crc64, put, $"s3://{bucket}/{key}", ct, condition).ConfigureAwait(false);
     }
 
     /// <summary>MD5, CRC-64/NVME and length of what is left of <paramref name="body"/>, read once.</summary>

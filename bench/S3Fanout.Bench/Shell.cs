@@ -25,14 +25,18 @@ internal static class Shell
     /// <summary>A <see cref="ProcessStartInfo"/> for <see cref="Executable"/> with <paramref name="args"/>.</summary>
     public static ProcessStartInfo ExecutableStartInfo(string dotnet, string path, IEnumerable<string> args)
     {
-        var dll = path.EndsWith(".dll", StringComparison.Ordinal);
-        var psi = new ProcessStartInfo(dll ? dotnet : path) { UseShellExecute = false };
-        foreach (var a in dll ? ["exec", path, .. args] : args)
+        var argv = ExecutableArgv(dotnet, path, args);
+        var psi = new ProcessStartInfo(argv[0]) { UseShellExecute = false };
+        foreach (var a in argv.Skip(1))
         {
             psi.ArgumentList.Add(a);
         }
         return psi;
     }
+
+    /// <summary>The argument vector of <see cref="Executable"/> with <paramref name="args"/>, program first.</summary>
+    public static string[] ExecutableArgv(string dotnet, string path, IEnumerable<string> args) =>
+        path.EndsWith(".dll", StringComparison.Ordinal) ? [dotnet, "exec", path, .. args] : [path, .. args];
 
     /// <summary>
     /// Starts <c>bash -c SCRIPT</c>. <paramref name="script"/> should run the measured program under

@@ -80,7 +80,7 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
         var cpuBefore = cpu.Read();
         var timeFile = Path.Combine(o.WorkDir, $"publish-{name}.time");
         var publisherErr = new StringBuilder();
-        using var publisher = StartDotnet(o.PublisherDll, timeFile, publisherErr, stdin: true,
+        using var publisher = StartExecutable(o.PublisherDll, timeFile, publisherErr, stdin: true,
             ["--endpoint-url", _proxy.Endpoint.ToString(), "-m", "1", "--flush-interval", $"{settings.FlushInterval.TotalMilliseconds:0}ms",
                 .. settings.Replicas > 0 ? (string[])["--replicas", $"{settings.Replicas}"] : [], $"s3://{bucket}/{prefix}"]);
         var relayProcesses = new List<(Process Process, StringBuilder Err, string TimeFile)>();
@@ -91,7 +91,7 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
             {
                 var err = new StringBuilder();
                 var relayTime = Path.Combine(o.WorkDir, $"relay-{b}.time");
-                relayProcesses.Add((StartDotnet(o.SubscriberDll, relayTime, err, stdin: false,
+                relayProcesses.Add((StartExecutable(o.SubscriberDll, relayTime, err, stdin: false,
                     ["relay", "--endpoint-url", _proxy.Endpoint.ToString(), "--wait", "300s", "--stall-timeout", "300s", $"s3://{bucket}/{prefix}", $"s3://{b}/{prefix}"]), err, relayTime));
             }
             foreach (var (b, r) in relayBuckets.Zip(relayProcesses))
@@ -198,11 +198,14 @@ internal sealed class ScaleRun(BenchOptions o, RawS3 s3, string bucket, ScaleSet
         }
     }
 
-    /// <summary>Starts one of the executables under /usr/bin/time (CPU seconds into <paramref name="timeFile"/>), stderr kept.</summary>
-    private Process StartDotnet(string dll, string timeFile, StringBuilder stderr, bool stdin, string[] args)
+    /// <summary>
+    /// Starts one of the executables, a JIT build's dll or a native executable, under /usr/bin/time (CPU seconds into
+    /// <paramref name="timeFile"/>), stderr kept.
+    /// </summary>
+    private Process StartExecutable(string executable, string timeFile, StringBuilder stderr, bool stdin, string[] args)
     {
         var psi = new ProcessStartInfo("/usr/bin/time") { UseShellExecute = false, RedirectStandardInput = stdin, RedirectStandardError = true };
-        foreach (var a in (string[])["-f", "%e %U %S %M", "-o", timeFile, o.Dotnet, "exec", dll, .. args])
+        foreach (var a in (string[])["-f", "%e %U %S %M", "-o", timeFile, .. Shell.ExecutableArgv(o.Dotnet, executable, args)])
         {
             psi.ArgumentList.Add(a);
         }

@@ -71,9 +71,15 @@ internal sealed class SegmentFetcher(
         {
             return await FetchAsync(index, ct).ConfigureAwait(false);
         }
-        catch (FatalException e) when (policy == FailurePolicy.RecordAndContinue && e.Data[ProblemKey] is SegmentProblem problem)
+        catch (FatalException e) when (e.Data[ProblemKey] is SegmentProblem problem)
         {
             logger.LogInformation("Segment {SegmentIndex} is bad: {Reason}", index, problem.Reason);
+            if (policy == FailurePolicy.AbortOnFirstBadSegment)
+            {
+                // The read ends at this segment's turn, not now: the sink first gets every segment before it that can be
+                // had, as a reader of a damaged file gets the bytes before the damage.
+                return FetchedSegment.Failure(problem, e);
+            }
             return e.ExitCode == ExitCodes.Integrity ? FetchedSegment.Bad(problem) : FetchedSegment.Unfetched(problem);
         }
     }

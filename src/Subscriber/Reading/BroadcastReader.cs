@@ -17,8 +17,8 @@ namespace S3Fanout.Subscriber.Reading;
 /// The one reader of broadcasts, for subscribe, serve and verify: planner → fetchers → reorder window → ordered writer,
 /// with the watcher (manifest polls, stall and wait timeouts) and any notification source beside them while it follows a
 /// live broadcast. Every segment is checked by <see cref="SegmentVerification"/>; what a bad one does is the
-/// <see cref="FailurePolicy"/>'s choice. Under <see cref="FailurePolicy.AbortOnFirstBadSegment"/> the first failure of
-/// any stage cancels every other stage.
+/// <see cref="FailurePolicy"/>'s choice. Under <see cref="FailurePolicy.AbortOnFirstBadSegment"/> a bad segment ends the
+/// read at its turn in the writer, and the first failure of any stage cancels every other stage.
 /// </summary>
 internal sealed class BroadcastReader(
     IAmazonS3 s3,

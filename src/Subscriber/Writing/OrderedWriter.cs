@@ -52,6 +52,10 @@ internal sealed class OrderedWriter(
             {
                 break;
             }
+            if (segment.Error is { } error)
+            {
+                throw error; // every segment before this one is written; a sink never receives a gap
+            }
             if ((segment.Problem ?? OffsetProblem(segment)) is { } problem)
             {
                 segment.Buffer?.Dispose();

@@ -24,8 +24,7 @@ public sealed class RelayEncryptionTests(EmulatorFixture emulator)
     public async Task ARelayWithoutSse_IntoABucketWhosePolicyRequiresSseKms_ExitsWith4OnOneLineNamingTheDestination_AndAnnouncesNothing()
     {
         var data = new TestData(2L * SegmentBytes + 17, seed: 71);
-        var (source, target) = (await emulator.CreateBucketAsync("relay-sse-src"), await emulator.CreateBucketAsync("relay-sse-deny"));
-        await _kit.PublishAsync(source, "s", data, "-m", "1");
+        var (source, target) = await PublishSourceAsync("relay-sse-deny", "s", data);
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 71);
         var policy = proxy.Rules.Add(new RequireSseRule(target));
         proxy.Rules.Add(new CopyChecksumRule());
@@ -47,8 +46,7 @@ public sealed class RelayEncryptionTests(EmulatorFixture emulator)
     public async Task ARelayWithSseKmsAndAKey_IntoThatBucket_PutsTheKeyOnEveryCopyReplicaAndManifest_AndItsSubscriberGetsTheBytes()
     {
         var data = new TestData(3L * SegmentBytes + 4321, seed: 72);
-        var (source, target) = (await emulator.CreateBucketAsync("relay-sse-src2"), await emulator.CreateBucketAsync("relay-sse-kms"));
-        await _kit.PublishAsync(source, "k", data, "-m", "1");
+        var (source, target) = await PublishSourceAsync("relay-sse-kms", "k", data);
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 72);
         var policy = proxy.Rules.Add(new RequireSseRule(target) { RequiredKeyId = ChosenKey });
         var bucket = proxy.Rules.Add(new DefaultKmsEncryptionRule(target, BucketKey));
@@ -94,5 +92,13 @@ public sealed class RelayEncryptionTests(EmulatorFixture emulator)
     }
 
     private RunningProcess StartRelay(FaultProxy proxy, string from, string to, params string[] options) =>
-        _kit.StartSubscriber(["relay", .. Reliability.ReliabilityKit.Via(proxy), "--wait", "60s", "--notify", "none", .. options, from, to]);
+        _kit.StartRelay(proxy, from, to, ["--notify", "none", .. options]);
+
+    /// <summary>A broadcast of <paramref name="data"/> in 1 MiB segments at s3://SOURCE/<paramref name="name"/>, and an empty destination bucket.</summary>
+    private async Task<(string Source, string Target)> PublishSourceAsync(string target, string name, TestData data)
+    {
+        var buckets = (await emulator.CreateBucketAsync(target + "-src"), await emulator.CreateBucketAsync(target));
+        await _kit.PublishAsync(buckets.Item1, name, data, "-m", "1");
+        return buckets;
+    }
 }

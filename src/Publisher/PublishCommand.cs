@@ -45,9 +45,7 @@ internal static class PublishCommand
             HelpName = "s3://BUCKET/KEY",
         };
         var force = new Option<bool>("--force") { Description = "replace a broadcast that already exists at the prefix (deletes its objects first)" };
-        var sse = new Option<string?>("--sse") { Description = "server-side encryption: AES256 or aws:kms" };
-        sse.AcceptOnlyFromAmong("AES256", "aws:kms");
-        var kmsKey = new Option<string?>("--sse-kms-key-id") { Description = "KMS key for --sse aws:kms", HelpName = "KEY" };
+        var sse = CliOptions.Sse("server-side encryption of every object written", "none asked for, the bucket's default encryption applies");
         var replicas = CliOptions.Replicas();
         var checksum = CliOptions.WireChecksum();
 
@@ -58,7 +56,8 @@ internal static class PublishCommand
             "tail -F app.log | s3fanout-publish --flush-interval 200ms s3://bucket/logs/app   # a log tail",
             "echo hello | s3fanout-publish -n 2 -m 1 -t 3 to bucket/compat/hello             # s3pipe2's command line"));
         common.AddTo(root);
-        foreach (var option in new Option[] { segmentMiB, workers, tries, staging, bufferKb, progress, transferTimeout, flush, heartbeat, notifyWindow, notify, topic, force, sse, kmsKey, assemble, replicas, checksum })
+        Option[] own = [segmentMiB, workers, tries, staging, bufferKb, progress, transferTimeout, flush, heartbeat, notifyWindow, notify, topic, force, .. sse.All, assemble, replicas, checksum];
+        foreach (var option in own)
         {
             root.Options.Add(option);
         }
@@ -82,7 +81,7 @@ internal static class PublishCommand
                 Topic = parse.GetValue(topic),
                 Force = parse.GetValue(force),
                 AssembleTo = parse.GetValue(assemble) is { } to ? BroadcastLocation.Parse(S3pipe2Compat.NormalizeUrl(to)) : null,
-                Sse = SseSettings.Parse(parse.GetValue(sse), parse.GetValue(kmsKey)),
+                Sse = sse.Read(parse),
                 Replicas = parse.GetValue(replicas),
                 RequestTimeout = settings.RequestTimeout,
                 TransferIdleTimeout = parse.GetValue(transferTimeout),

@@ -63,11 +63,7 @@ internal sealed class ReplicaCopier(
             TaggingDirective = TaggingDirective.REPLACE,
             TagSet = [new Tag { Key = TagKey, Value = "true" }],
         };
-        if (sse is not null)
-        {
-            request.ServerSideEncryptionMethod = sse.Method;
-            request.ServerSideEncryptionKeyManagementServiceKeyId = sse.KmsKeyId;
-        }
+        sse?.ApplyTo(request);
         var copy = await s3.CopyObjectAsync(request, ct).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(copy.ChecksumCRC64NVME))
         {

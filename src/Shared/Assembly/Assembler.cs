@@ -68,11 +68,7 @@ internal sealed class Assembler(IAmazonS3 s3, BroadcastStore store, StepRetry re
             ChecksumType = ChecksumType.FULL_OBJECT,
             ContentType = "application/octet-stream",
         };
-        if (sse is not null)
-        {
-            create.ServerSideEncryptionMethod = sse.Method;
-            create.ServerSideEncryptionKeyManagementServiceKeyId = sse.KmsKeyId;
-        }
+        sse?.ApplyTo(create);
         var uploadId = (await retry.ExecuteAsync(async t => await s3.InitiateMultipartUploadAsync(create, t).ConfigureAwait(false), ct).ConfigureAwait(false)).UploadId;
         var completed = false;
         try

@@ -32,4 +32,23 @@ internal sealed record SseSettings(ServerSideEncryptionMethod Method, string? Km
         request.ServerSideEncryptionMethod = Method;
         request.ServerSideEncryptionKeyManagementServiceKeyId = KmsKeyId;
     }
+
+    /// <summary>
+    /// A copy (segments relayed, read replicas) asks for the same: "When copying an object, if you don't specify encryption
+    /// information in your copy request, the encryption setting of the target object is set to the default encryption
+    /// configuration of the destination bucket" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html,
+    /// x-amz-server-side-encryption), so a source's SSE-KMS key is not carried over unless asked for here.
+    /// </summary>
+    public void ApplyTo(CopyObjectRequest request)
+    {
+        request.ServerSideEncryptionMethod = Method;
+        request.ServerSideEncryptionKeyManagementServiceKeyId = KmsKeyId;
+    }
+
+    /// <summary>A multipart upload (assemble) names its encryption when it is created; its parts carry none.</summary>
+    public void ApplyTo(InitiateMultipartUploadRequest request)
+    {
+        request.ServerSideEncryptionMethod = Method;
+        request.ServerSideEncryptionKeyManagementServiceKeyId = KmsKeyId;
+    }
 }

@@ -39,6 +39,9 @@ internal static class CliOptions
     public static Option<string?> Identity() =>
         new("--identity") { Description = "the name whose stable hash picks the read replica this subscriber reads (default: the host name)", HelpName = "NAME" };
 
+    /// <summary><c>--sse</c> and <c>--sse-kms-key-id</c>: the encryption of what the command writes (publish, assemble, relay).</summary>
+    public static SseOptions Sse(string what, string byDefault) => new(what, byDefault);
+
     public static Option<bool> Progress() =>
         new("--progress") { Description = "show live progress on stderr (default when stderr is a terminal; otherwise a line every 5 s)" };
 

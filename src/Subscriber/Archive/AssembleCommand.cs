@@ -20,13 +20,11 @@ internal sealed class AssembleCommand : ArchiveCommand
         TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromDays(7));
     private readonly Option<bool> _force = new("--force") { Description = "replace an existing object at the destination" };
     private readonly Option<bool> _verifyDownload = new("--verify-download") { Description = "also stream the result back and check its SHA-256" };
-    private readonly Option<string?> _sse = new("--sse") { Description = "encryption of the result: AES256 or aws:kms (default: the broadcast's)" };
-    private readonly Option<string?> _kmsKey = new("--sse-kms-key-id") { Description = "KMS key for --sse aws:kms", HelpName = "KEY" };
+    private readonly SseOptions _sse = CliOptions.Sse("encryption of the result", "the broadcast's");
     private readonly Option<bool> _json = ArchiveCli.JsonOption("the result");
 
     public AssembleCommand()
     {
-        _sse.AcceptOnlyFromAmong("AES256", "aws:kms");
         Epilog = HelpText.Describe(
             "Build one ordinary S3 object from a complete broadcast, which any S3 client, presigned URL or CDN then reads as\n"
             + "the stream. S3 copies the segments into the parts of a multipart upload (UploadPartCopy); only segments smaller\n"
@@ -38,7 +36,7 @@ internal sealed class AssembleCommand : ArchiveCommand
             "s3fanout-subscribe assemble s3://bucket/backups/etc.tar s3://archive/etc.tar",
             "s3fanout-subscribe assemble --wait 2h s3://bucket/dumps/mydb s3://archive/mydb.dump",
             "s3fanout-subscribe assemble --verify-download --json s3://bucket/logs/app s3://archive/app.log");
-        Command = ArchiveCli.Define("assemble", Summary, Common, _url, _wait, _force, _verifyDownload, _sse, _kmsKey, _json, _workers, _tries);
+        Command = ArchiveCli.Define("assemble", Summary, Common, _url, _wait, _force, _verifyDownload, _sse.Method, _sse.KmsKeyId, _json, _workers, _tries);
         Command.Arguments.Add(_destination);
     }
 
@@ -48,7 +46,7 @@ internal sealed class AssembleCommand : ArchiveCommand
     {
         var source = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_url));
         var destination = ArchiveCli.ParseBroadcast(parse.GetRequiredValue(_destination));
-        var target = new AssemblyTarget(destination.Bucket, destination.Prefix, SseSettings.Parse(parse.GetValue(_sse), parse.GetValue(_kmsKey)),
+        var target = new AssemblyTarget(destination.Bucket, destination.Prefix, _sse.Read(parse),
             parse.GetValue(_force), parse.GetValue(_verifyDownload), parse.GetValue(_workers));
         using var host = Common.BuildHost(parse, parse.GetValue(_tries), parse.GetValue(_workers) * 2);
         var run = AssemblyRun.FromServices(host.Services, parse.GetValue(_tries));

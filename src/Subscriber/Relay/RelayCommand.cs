@@ -38,6 +38,8 @@ internal sealed class RelayCommand : ArchiveCommand
     private readonly Option<NotifyMode> _notify = CliOptions.Notify("how the copy's subscribers are told, as for the publisher: sns, sqs or none",
         NotifyMode.Sns, NotifyMode.Sns, NotifyMode.Sqs, NotifyMode.None);
     private readonly Option<string?> _topic = new("--topic") { Description = "the destination's SNS topic (default: s3fanout-<destination bucket>, created if missing)", HelpName = "NAME|ARN" };
+    private readonly SseOptions _sse = CliOptions.Sse("server-side encryption of every object the relay writes (copies, replicas, .manifest, .checksums)",
+        "the destination bucket's default encryption");
     private readonly Option<TimeSpan> _heartbeat = CliOptions.Duration("--heartbeat-interval", "tell the copy's subscribers the relay is alive after this long without news",
         TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
 
@@ -47,7 +49,8 @@ internal sealed class RelayCommand : ArchiveCommand
             "Follow a broadcast live and mirror it into another bucket or prefix with server-side copies (CopyObject): no\n"
             + "segment byte passes through this machine. Each copy is checked against the publisher's CRC-64/NVME by the\n"
             + "checksum S3 returns for it (an endpoint that returns none: by downloading the copy). The copy is announced as a\n"
-            + "publisher announces: its own .manifest (relayed_from), .checksums and notifications. Relays chain. Exit codes:\n"
+            + "publisher announces: its own .manifest (relayed_from), .checksums and notifications. Relays chain. --sse and\n"
+            + "--sse-kms-key-id encrypt every object it writes (a copy does not keep the source's key unless asked). Exit codes:\n"
             + "3 destination used or source missing, 4 access denied, 6 a copy failed -t times, 7 a copy did not match the\n"
             + "publisher's CRC-64/NVME (never announced), 8 the source was aborted or stalled (the copy is marked aborted too).",
             "s3fanout-subscribe relay s3://bucket/nightly/data.tar s3://mirror-bucket/nightly/data.tar",
@@ -55,7 +58,8 @@ internal sealed class RelayCommand : ArchiveCommand
         Command = new Command("relay", Summary);
         Command.Arguments.Add(_from);
         Command.Arguments.Add(_to);
-        foreach (var option in new Option[] { _workers, _tries, _staging, _transferTimeout, _toRegion, _toEndpoint, _wait, _stall, _poll, _fromNotify, _fromTopic, _notify, _topic, _heartbeat, _replicas, _checksum })
+        Option[] own = [_workers, _tries, _staging, _transferTimeout, _toRegion, _toEndpoint, _wait, _stall, _poll, _fromNotify, _fromTopic, _notify, _topic, _heartbeat, _replicas, _checksum, .. _sse.All];
+        foreach (var option in own)
         {
             Command.Options.Add(option);
         }
@@ -93,6 +97,7 @@ internal sealed class RelayCommand : ArchiveCommand
             Replicas = parse.GetValue(_replicas),
             RequestTimeout = requestTimeout,
             TransferIdleTimeout = parse.GetValue(_transferTimeout),
+            Sse = _sse.Read(parse),
         };
         options.Validate();
         var toEndpoint = parse.GetValue(_toEndpoint);

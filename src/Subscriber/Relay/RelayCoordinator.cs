@@ -76,7 +76,7 @@ internal sealed class RelayCoordinator(
         var outlet = new NotificationOutlet(sink, relay.NotifyWindow, time, loggers);
         await using var _ = outlet.ConfigureAwait(false);
         using var announcer = new BroadcastAnnouncer(copied.Reader, manifests, outlet.Input, retry, relay, time, loggers.CreateLogger<BroadcastAnnouncer>());
-        await announcer.OpenAsync(sink.Target, ct).ConfigureAwait(false);
+        await OpenAsync(announcer, relay, sink.Target, ct).ConfigureAwait(false);
         try
         {
             using var done = new CancellationTokenSource();
@@ -94,6 +94,26 @@ internal sealed class RelayCoordinator(
         {
             await announcer.AbortAfterAsync(e, "the relay was interrupted", relay.RequestTimeout, ct).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The copy's first write, its open manifest: a refusal here (a bucket policy that requires encryption, or no
+    /// s3:PutObject at all) ends the relay before any segment is copied, with one line naming the destination.
+    /// </summary>
+    private static async Task OpenAsync(BroadcastAnnouncer announcer, RelayOptions relay, string? topicArn, CancellationToken ct)
+    {
+        try
+        {
+            await announcer.OpenAsync(topicArn, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (AwsErrors.Classify(e).Kind != FailureKind.Cancelled)
+        {
+            var failure = AwsErrors.ToFatal(e, "");
+            var hint = failure.ExitCode == ExitCodes.Access && relay.Sse is null
+                ? "; if the bucket's policy requires server-side encryption, give --sse (and --sse-kms-key-id)"
+                : "";
+            throw new FatalException(failure.ExitCode, $"cannot write the copy at {relay.Destination}: {failure.Message}{hint}", e);
         }
     }
 

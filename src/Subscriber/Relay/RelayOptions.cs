@@ -44,8 +44,14 @@ internal sealed record RelayOptions : IAnnouncerOptions
     /// <summary>--checksum: what the destination's PUTs carry, as for the publisher; one state per run.</summary>
     public WireChecksum? Checksum { get; init; }
 
+    /// <summary>
+    /// --sse, --sse-kms-key-id: the encryption asked for on every object the relay writes (each segment's copy, its
+    /// replicas, <c>.manifest</c>, <c>.checksums</c>), or null for the destination bucket's default encryption.
+    /// </summary>
+    public SseSettings? Sse { get; init; }
+
     /// <summary>How the destination's <c>.manifest</c> and <c>.checksums</c> are PUT: as the publisher PUTs them.</summary>
-    public PutSettings Put => new() { Conditions = Conditions, Checksum = Checksum };
+    public PutSettings Put => new() { Sse = Sse, Conditions = Conditions, Checksum = Checksum };
 
     /// <summary>
     /// One CopyObject attempt's limit: --request-timeout per started GiB of the segment. S3 copies server-side, but a

@@ -172,7 +172,7 @@ internal sealed class SegmentCopier(
         if (options.Replicas > 0)
         {
             // From the checked copy, server-side, before the segment is announced: as the publisher writes its replicas.
-            await new ReplicaCopier(destination, copyRetry, options.Destination, options.Replicas, sse: null, options.TransferIdleTimeout, time, logger)
+            await new ReplicaCopier(destination, copyRetry, options.Destination, options.Replicas, options.Sse, options.TransferIdleTimeout, time, logger)
                 .CopyAsync(info, md5: null, ct).ConfigureAwait(false);
         }
         logger.LogDebug("Copied segment {SegmentIndex} ({Size} bytes) to {Destination}", info.Index, info.Size, url);
@@ -189,6 +189,8 @@ internal sealed class SegmentCopier(
             MetadataDirective = S3MetadataDirective.COPY,
             ChecksumAlgorithm = ChecksumAlgorithm.CRC64NVME,
         };
+        // --sse: a copy without it gets the destination bucket's default encryption, not the source object's (SseSettings).
+        options.Sse?.ApplyTo(request);
         // As the publisher writes segments (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html:
         // If-None-Match applies "before creating it or copying it to the destination bucket"): only where no object is, or
         // over the copy an earlier attempt of ours stored damaged.

@@ -321,8 +321,5 @@ public sealed class RelayTests(EmulatorFixture emulator)
         return proxy;
     }
 
-    private RunningProcess StartRelay(FaultProxy proxy, string from, string to, params string[] options) =>
-        _kit.StartSubscriber(["relay", .. ReliabilityVia(proxy), "--wait", "60s", .. options, from, to]);
-
-    private static string[] ReliabilityVia(FaultProxy proxy) => Reliability.ReliabilityKit.Via(proxy);
+    private RunningProcess StartRelay(FaultProxy proxy, string from, string to, params string[] options) => _kit.StartRelay(proxy, from, to, options);
 }

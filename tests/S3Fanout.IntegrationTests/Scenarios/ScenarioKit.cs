@@ -55,6 +55,10 @@ internal sealed partial class ScenarioKit(EmulatorFixture emulator)
             OnStderrLine = onStderrLine,
         });
 
+    /// <summary><c>s3fanout-subscribe relay</c> through <paramref name="proxy"/>, waiting up to 60 s for its source.</summary>
+    public RunningProcess StartRelay(S3Fanout.TestSupport.Faults.FaultProxy proxy, string from, string to, params string[] options) =>
+        StartSubscriber(["relay", .. Reliability.ReliabilityKit.Via(proxy), "--wait", "60s", .. options, from, to]);
+
     /// <summary>Publishes <paramref name="data"/> in one go and insists on exit 0.</summary>
     public async Task PublishAsync(string bucket, string name, TestData data, params string[] options)
     {

@@ -23,7 +23,7 @@ public sealed class UsageTests
         { "cleanup-queues", "cleanup-queues <bucket> [options]", ["--older-than", "--dry-run", "--json"] },
         {
             "relay", "relay <from> <to> [options]", ["-n, --workers", "-t, --tries", "-p, --staging-path", "--transfer-timeout", "--to-region", "--to-endpoint-url",
-                "--wait", "--stall-timeout", "--poll-interval", "--from-notify", "--from-topic", "--notify", "--topic", "--heartbeat-interval", "--replicas", "--checksum"]
+                "--wait", "--stall-timeout", "--poll-interval", "--from-notify", "--from-topic", "--notify", "--topic", "--heartbeat-interval", "--replicas", "--checksum", "--sse", "--sse-kms-key-id"]
         },
     };
 

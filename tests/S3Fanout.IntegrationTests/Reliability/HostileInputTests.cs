@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using Amazon.SQS.Model;
 using S3Fanout.IntegrationTests.Scenarios;
+using S3Fanout.Shared.Protocol;
 using S3Fanout.TestSupport;
+using S3Fanout.TestSupport.Faults;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -73,6 +75,34 @@ public sealed class HostileInputTests(EmulatorFixture emulator, ITestOutputHelpe
         // Fetchers run in parallel, so the first missing segment to run out of attempts may be 3, 4, ...: never 1 or 2.
         Assert.Matches(@"segment ([3-9]|\d{2,}) ", line);
         Assert.Equal(data.ToArray(), subscriber.StdoutBytes);
+    }
+
+    [Fact]
+    public async Task WhenASegmentIsMissingWhileAnEarlierOneIsSlow_TheEarlierOneIsWrittenBeforeExit7()
+    {
+        var bucket = await emulator.CreateBucketAsync("bad-late");
+        var data = new TestData(3L * 1024 * 1024, seed: 94);
+        await _kit.PublishAsync(bucket, "stream", data, "-m", "1");
+        await emulator.S3.DeleteObjectAsync(bucket, KeyLayout.SegmentKey("stream", 3));
+        await using var proxy = new FaultProxy(emulator.Endpoint, seed: 94);
+        // Segment 2 answers 3 s late; segment 3 runs out of its two looks long before that.
+        var second = KeyLayout.SegmentKey("stream", 2);
+        proxy.Plan = new FaultPlan
+        {
+            Delay = 1,
+            DelayMin = TimeSpan.FromSeconds(3),
+            DelayMax = TimeSpan.FromSeconds(3),
+            Eligible = r => r.Method == "GET" && r.Key == second,
+        };
+
+        await using var subscriber = _kit.StartSubscriber(ReliabilityKit.Via(proxy, "-t", "2", ScenarioKit.Url(bucket, "stream")));
+        var code = await subscriber.WaitForExitAsync(ScenarioKit.ExitDeadline);
+        var line = ScenarioKit.AssertOneErrorLine(subscriber, ScenarioKit.Subscribe);
+        output.WriteLine($"exit {code}, {subscriber.StdoutLength} bytes written\n{line}");
+
+        Assert.True(code == 7, $"exit {code}, expected 7:\n{subscriber.StderrTail()}");
+        Assert.Contains("segment 3 ", line, StringComparison.Ordinal);
+        Assert.Equal(data.ToArray()[..(2 * 1024 * 1024)], subscriber.StdoutBytes);
     }
 
     [Fact]

@@ -105,6 +105,23 @@ public sealed class OrderedWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenALaterSegmentFailsBeforeEarlierOnesArrive_TheEarlierOnesAreWrittenFirst_ThenItsErrorEndsTheRead()
+    {
+        using var sink = new MemoryStream();
+        var run = Writer(sink).RunAsync(CancellationToken.None);
+        var error = new FatalException(ExitCodes.Integrity, "segment 3 is missing");
+        await Task.Run(() => _window.Put(FetchedSegment.Failure(new SegmentProblem(3, "stream/000000000000003", "missing"), error)));
+        Assert.False(await run.CompletesQuicklyAsync());
+        await Task.Run(() => _window.Put(Segment(2)));
+        await Task.Run(() => _window.Put(Segment(1)));
+
+        var e = await Assert.ThrowsAsync<FatalException>(() => run.Within("the writer"));
+
+        Assert.Same(error, e);
+        Assert.Equal(Data[..75], sink.ToArray());
+    }
+
+    [Fact]
     public async Task WhenTheStreamShaDiffersFromThePublishers_ItIsAnIntegrityError()
     {
         _window.Put(Segment(1));

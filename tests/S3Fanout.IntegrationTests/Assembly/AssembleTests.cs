@@ -102,8 +102,8 @@ public sealed class AssembleTests(EmulatorFixture emulator)
         var (code, stderr) = await AssembleFailingAsync(proxy, $"s3://{bucket}/corrupt", $"s3://{bucket}/corrupt.bin");
 
         Assert.Equal(7, code);
-        Assert.Contains("segment 2 (corrupt/000000000000002) does not match its recorded CRC-64/NVME", stderr, StringComparison.Ordinal);
-        Assert.Contains("Aborted the multipart upload", stderr, StringComparison.Ordinal);
+        Assert.True(stderr.Contains("segment 2 (corrupt/000000000000002) does not match its recorded CRC-64/NVME", StringComparison.Ordinal), stderr);
+        Assert.True(stderr.Contains("Aborted the multipart upload", StringComparison.Ordinal), stderr);
         Assert.Single(checksums.Aborted);
         Assert.Empty(checksums.OpenUploads);
         Assert.Null(await _kit.TryReadTextAsync(bucket, "corrupt.bin"));

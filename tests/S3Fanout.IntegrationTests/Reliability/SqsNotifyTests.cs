@@ -25,7 +25,7 @@ public sealed class SqsNotifyTests(EmulatorFixture emulator, ITestOutputHelper o
         var (queues, subscribers, data, _) = await RunAsync(proxy, "sqs-pages", subscriberCount: 5);
 
         output.WriteLine($"segments announced per queue: {string.Join("; ", queues.Select(delivered.Describe))}");
-        var segments = Enumerable.Range(1, (int)(data.Length / MiB) + 1).Select(i => (long)i).ToList(); // numbered from 1, as s3pipe2 numbers them
+        var segments = SegmentIndexes(data);
         Assert.All(queues, q => Assert.Equal(segments, delivered.SegmentsTo(q)));
         await AssertAllExactAsync(subscribers, data);
     }
@@ -40,7 +40,7 @@ public sealed class SqsNotifyTests(EmulatorFixture emulator, ITestOutputHelper o
         var (queues, subscribers, data, said) = await RunAsync(proxy, "sqs-isolated", subscriberCount: 3, beforePublish: listed => Volatile.Write(ref refusing, listed[0]));
 
         output.WriteLine($"refused: {proxy.Rules.Refusals("KmsAccessDenied")}; segments announced to the other queues: {string.Join("; ", queues.Skip(1).Select(delivered.Describe))}");
-        var segments = Enumerable.Range(1, (int)(data.Length / MiB) + 1).Select(i => (long)i).ToList(); // numbered from 1, as s3pipe2 numbers them
+        var segments = SegmentIndexes(data);
         Assert.All(queues.Skip(1), q => Assert.Equal(segments, delivered.SegmentsTo(q)));
         Assert.Empty(delivered.SegmentsTo(queues[0]));
         // Every message meant for the refusing queue was refused: at least one per notice the others got.
@@ -70,6 +70,9 @@ public sealed class SqsNotifyTests(EmulatorFixture emulator, ITestOutputHelper o
         await publisher.EnsureExitCodeAsync(ScenarioKit.ExitDeadline, 0);
         return (queues, subscribers, data, publisher.Stderr);
     }
+
+    /// <summary>The indexes of the 1 MiB segments <paramref name="data"/> is published in, numbered from 1 as s3pipe2 numbers them.</summary>
+    private static List<long> SegmentIndexes(TestData data) => [.. Enumerable.Range(1, (int)(data.Length / MiB) + 1).Select(i => (long)i)];
 
     private static async Task AssertAllExactAsync(List<RunningProcess> subscribers, TestData data)
     {

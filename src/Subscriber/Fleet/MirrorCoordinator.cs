@@ -268,14 +268,16 @@ internal sealed class MirrorCoordinator(
             return;
         }
         var id = StateStore.Id(location);
-        var state = states.Load(id);
-        if (state?.Status == MirrorStatus.Done || (rerun && state is not null))
-        {
-            _logger.LogDebug("{Url} was mirrored already ({State})", location, state.Status.ToString().ToLowerInvariant());
-            return;
-        }
+        // Under the gate: a job removes itself from the table under it only after recording its outcome, so the record
+        // read here and the table agree, and a job that ended just now is not started again.
         lock (_gate)
         {
+            var state = states.Load(id);
+            if (state?.Status == MirrorStatus.Done || (rerun && state is not null))
+            {
+                _logger.LogDebug("{Url} was mirrored already ({State})", location, state.Status.ToString().ToLowerInvariant());
+                return;
+            }
             if (Schedule(channel, location, id) is not null)
             {
                 _caughtUp++;

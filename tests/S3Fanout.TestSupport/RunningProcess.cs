@@ -254,7 +254,9 @@ public sealed class RunningProcess : IAsyncDisposable, IDisposable
     {
         try
         {
-            await Task.WhenAll(_stdoutPump, _stderrPump, _stdinPump).WaitAsync(s_drainAfterKill).ConfigureAwait(false);
+            // The exit too, not only the pipes: they can reach EOF before the runtime has reaped the killed child, and a
+            // caller told "killed" may rightly look at HasExited at once.
+            await Task.WhenAll(_process.WaitForExitAsync(), _stdoutPump, _stderrPump, _stdinPump).WaitAsync(s_drainAfterKill).ConfigureAwait(false);
         }
         catch (Exception)
         {

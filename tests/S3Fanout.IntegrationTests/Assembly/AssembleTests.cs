@@ -257,7 +257,8 @@ public sealed class AssembleTests(EmulatorFixture emulator)
         var bucket = await emulator.CreateBucketAsync("assemble-kms");
         var data = new TestData((7L * MiB) + 1, seed: 1413);
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 1413);
-        var kms = proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket) { RequiredKeyId = ChosenKey });
+        proxy.Rules.Add(new RequireSseRule(bucket) { RequiredKeyId = ChosenKey });
+        var kms = proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket));
         await using (var publisher = _kit.StartPublisher(["--endpoint-url", proxy.Endpoint.ToString(), "-m", "6", "--notify", "none",
             "--sse", "aws:kms", "--sse-kms-key-id", ChosenKey, ScenarioKit.Url(bucket, "b")], stdin: data.OpenRead()))
         {

@@ -64,7 +64,8 @@ public sealed class SseKmsBucketTests(EmulatorFixture emulator, ITestOutputHelpe
     {
         var bucket = await emulator.CreateBucketAsync("kms-policy");
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 63);
-        var rule = proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket, BucketKey) { RequiredKeyId = ChosenKey });
+        proxy.Rules.Add(new RequireSseRule(bucket) { RequiredKeyId = ChosenKey });
+        var rule = proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket, BucketKey));
 
         await PublishAndReadBackAsync(proxy, rule, ScenarioKit.Url(bucket, "stream"), "--sse", "aws:kms", "--sse-kms-key-id", ChosenKey);
         Assert.Equal(0, proxy.Rules.Refusals("AccessDenied"));

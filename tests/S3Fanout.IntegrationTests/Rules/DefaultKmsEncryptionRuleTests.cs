@@ -92,7 +92,8 @@ public sealed class DefaultKmsEncryptionRuleTests(EmulatorFixture emulator)
     {
         var bucket = await emulator.CreateBucketAsync("kms-rule-policy");
         await using var proxy = new FaultProxy(emulator.Endpoint, seed: 53);
-        proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket, BucketKey) { RequiredKeyId = BucketKey });
+        proxy.Rules.Add(new RequireSseRule(bucket) { RequiredKeyId = BucketKey });
+        proxy.Rules.Add(new DefaultKmsEncryptionRule(bucket, BucketKey));
         using var s3 = Connect(proxy);
 
         foreach (var (what, sse, key) in new (string, ServerSideEncryptionMethod?, string?)[]

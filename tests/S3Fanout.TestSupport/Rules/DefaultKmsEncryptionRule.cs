@@ -28,13 +28,8 @@ namespace S3Fanout.TestSupport.Rules;
 /// SSEKMSKeyId); one that asks for nothing gets the bucket default key
 /// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ServerSideEncryptionByDefault.html); one that asks for AES256
 /// is stored with SSE-S3 and keeps its MD5 ETag.</para>
-/// <para><see cref="RequiredKeyId"/> models a bucket policy that denies s3:PutObject with
-/// <c>StringNotEquals s3:x-amz-server-side-encryption-aws-kms-key-id KEY-ARN</c>
-/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html,
-/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#require-sse-kms): a PutObject,
-/// CopyObject or CreateMultipartUpload (all authorised as s3:PutObject) whose header is missing or names another key is
-/// refused with 403 AccessDenied. An explicit deny in a bucket policy answers AccessDenied, status 403
-/// (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).</para>
+/// <para>A bucket policy that requires one KMS key is <see cref="RequireSseRule"/> with its
+/// <see cref="RequireSseRule.RequiredKeyId"/>, added before this rule.</para>
 /// <para>Checksums: S3 validates and stores a checksum the same way whatever the encryption
 /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html), and a PutObject answer carries
 /// <c>x-amz-checksum-crc64nvme</c> when the object was uploaded with that algorithm or with none, S3 then adding it by
@@ -58,9 +53,6 @@ public sealed partial class DefaultKmsEncryptionRule(string bucket, string? defa
     /// <summary>The bucket's default KMS key (its default encryption's KMSMasterKeyID), or <c>aws/s3</c>.</summary>
     public string DefaultKeyId { get; } = defaultKeyId ?? AwsManagedKeyId;
 
-    /// <summary>When set, the bucket policy refuses every s3:PutObject that does not name this key.</summary>
-    public string? RequiredKeyId { get; init; }
-
     /// <summary>Every object written through the rule and the KMS key it was encrypted with ("AES256" for SSE-S3).</summary>
     public IReadOnlyDictionary<string, string> Written => _keyByObject;
 
@@ -70,12 +62,6 @@ public sealed partial class DefaultKmsEncryptionRule(string bucket, string? defa
         if (!Applies(request))
         {
             return null;
-        }
-        var creates = request.Key.Length > 0 && ((request.Operation == "PUT" && !request.HasQuery("partNumber")) || (request.Operation == "POST" && request.HasQuery("uploads")));
-        if (RequiredKeyId is not null && creates && request.Header(KeyHeader) != RequiredKeyId)
-        {
-            return RuleAnswer.Error(AwsService.S3, 403, "AccessDenied",
-                $"User is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::{Bucket}/{request.Key}\" with an explicit deny in a resource-based policy");
         }
         if (request.Operation is "GET" or "HEAD" && request.Key.Length > 0 && _keyByObject.GetValueOrDefault(request.Key, DefaultKeyId) != "AES256")
         {

@@ -107,6 +107,12 @@ internal static class AwsErrors
                 AmazonClientException when IsChecksumMismatch(e) =>
                     Retry(FailureKind.Corrupt, ExitCodes.Integrity, $"the body does not match its checksum: {Describe(e)}"),
                 AmazonClientException or IOException => Retry(FailureKind.Transient, ExitCodes.Transfer, Describe(e)),
+                // The SDK checks a whole-object GET's body against its ETag, reading the ETag as hex first
+                // (AWSSDKUtils.HexStringToBytes, parameter "hex"); an empty or odd-length ETag throws before the body is
+                // read. s3rver answered "" for a manifest it was replacing at that moment: an answer that does not hold
+                // together, tried again like one whose body fails that check.
+                ArgumentOutOfRangeException { ParamName: "hex" } =>
+                    Retry(FailureKind.Transient, ExitCodes.Transfer, "the answer's ETag is no hex digest, so its body could not be checked"),
                 // An answer cut short or garbled on the way fails in the SDK's XML or JSON reader.
                 System.Xml.XmlException or System.Text.Json.JsonException =>
                     Retry(FailureKind.Transient, ExitCodes.Transfer, $"the answer could not be read: {Describe(e)}"),

@@ -43,4 +43,18 @@ public sealed class ReadFailureClassificationTests
         // Outside a read, a 403 is a plain denial.
         Assert.Equal(FailureKind.AccessDenied, AwsErrors.Classify(S3Error("AccessDenied", HttpStatusCode.Forbidden)).Kind);
     }
+
+    [Fact]
+    public void WhenTheSdkCannotReadAnAnswersETagAsHex_ItIsTriedAgain_AndOtherArgumentErrorsStayInternal()
+    {
+        // What AWSSDKUtils.HexStringToBytes throws for an empty or odd-length ETag.
+        var etag = AwsErrors.Classify(new ArgumentOutOfRangeException("hex"));
+        Assert.True(etag.Retryable);
+        Assert.Equal(ExitCodes.Transfer, etag.ExitCode);
+        Assert.Contains("ETag", etag.Line, StringComparison.Ordinal);
+
+        var ours = AwsErrors.Classify(new ArgumentOutOfRangeException("count"));
+        Assert.False(ours.Retryable);
+        Assert.Equal(FailureKind.Internal, ours.Kind);
+    }
 }

@@ -25,3 +25,11 @@ public sealed class FleetEmulatorCollection : ICollectionFixture<EmulatorFixture
 /// </summary>
 [CollectionDefinition("emulator-long-waits")]
 public sealed class LongWaitEmulatorCollection : ICollectionFixture<EmulatorFixture>;
+
+/// <summary>
+/// Scenarios whose assertion is a time bound (a line reaches a running subscriber within 2.5 s), on an emulator of their
+/// own and alone: beside the other collections, 40 subscribers starting at once in another test delayed every line by
+/// 2 s more than the bound.
+/// </summary>
+[CollectionDefinition("emulator-timed", DisableParallelization = true)]
+public sealed class TimedEmulatorCollection : ICollectionFixture<EmulatorFixture>;

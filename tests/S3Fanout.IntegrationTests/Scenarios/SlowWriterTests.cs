@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace S3Fanout.IntegrationTests.Scenarios;
 
 /// <summary>A producer writing a line every 200 ms: a running subscriber sees each line within about two seconds.</summary>
-[Collection("emulator")]
+[Collection("emulator-timed")]
 public sealed class SlowWriterTests(EmulatorFixture emulator, ITestOutputHelper output)
 {
     private const int Lines = 15;

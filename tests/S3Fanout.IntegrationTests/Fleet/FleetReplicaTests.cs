@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using S3Fanout.Shared.Protocol;
 using S3Fanout.TestSupport;
 using S3Fanout.TestSupport.Faults;
+using S3Fanout.TestSupport.Rules;
 using Xunit;
 
 namespace S3Fanout.IntegrationTests.Fleet;
@@ -22,7 +23,7 @@ public sealed partial class FleetReplicaTests(EmulatorFixture emulator) : IDispo
         var identities = copies.Select(copy => Enumerable.Range(1, 1000).Select(i => $"mirror-host-{i}").First(id => ReplicaChoice.For(id, 2) == copy)).ToList();
         // One proxy per service, so every segment GET is known by the service that sent it, with the status it got.
         var proxies = copies.Select(copy => new FaultProxy(emulator.Endpoint, seed: 70 + copy)).ToList();
-        var gets = copies.Select(_ => new ConcurrentQueue<string>()).ToList();
+        var gets = proxies.Select(proxy => proxy.Rules.Add(new SegmentGetLog())).ToList();
         var services = new List<RunningProcess>();
         try
         {
@@ -39,17 +40,6 @@ public sealed partial class FleetReplicaTests(EmulatorFixture emulator) : IDispo
             {
                 await FleetKit.WaitUntilReadyAsync(service);
             }
-            for (var n = 0; n < copies.Length; n++)
-            {
-                var log = gets[n];
-                proxies[n].ResponseSeen += (r, status) =>
-                {
-                    if (r.Method == "GET" && SegmentKey().Match(r.Key) is { Success: true } m)
-                    {
-                        log.Enqueue($"copy {(m.Groups[1].Success ? m.Groups[1].Value : "0")} segment {long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)}: {status}");
-                    }
-                };
-            }
             var data = new TestData(3L * MiB, seed: 72);
             await _fleet.Scenarios.PublishAsync(bucket, "jobs/r", data, "-m", "1", "--replicas", "2");
 
@@ -64,7 +54,7 @@ public sealed partial class FleetReplicaTests(EmulatorFixture emulator) : IDispo
             // A GET the emulator failed may be tried again (the SDK and the reader both retry); it names its copy too.
             for (var n = 0; n < copies.Length; n++)
             {
-                var seen = gets[n].ToList();
+                var seen = gets[n].Seen;
                 var read = seen.Where(g => g.EndsWith(": 206", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
                 var expected = Enumerable.Range(1, 3).Select(i => $"copy {copies[n]} segment {i}: 206");
                 Assert.True(read.SequenceEqual(expected) && seen.All(g => g.StartsWith($"copy {copies[n]} ", StringComparison.Ordinal)),
@@ -87,6 +77,23 @@ public sealed partial class FleetReplicaTests(EmulatorFixture emulator) : IDispo
 
     public void Dispose() => _fleet.Dispose();
 
-    [GeneratedRegex(@"/(?:\.replica-(\d+)/)?([0-9]{15})$")]
-    private static partial Regex SegmentKey();
+    /// <summary>Each segment GET a service sent, as "copy C segment I: STATUS" (copy 0: the primary).</summary>
+    private sealed partial class SegmentGetLog : AwsRule
+    {
+        private readonly ConcurrentQueue<string> _seen = new();
+
+        public IReadOnlyList<string> Seen => [.. _seen];
+
+        public override RuleAnswer After(RuleRequest request, RuleAnswer answer)
+        {
+            if (request.Operation == "GET" && SegmentKey().Match(request.Key) is { Success: true } m)
+            {
+                _seen.Enqueue($"copy {(m.Groups[1].Success ? m.Groups[1].Value : "0")} segment {long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)}: {answer.Status}");
+            }
+            return answer;
+        }
+
+        [GeneratedRegex(@"/(?:\.replica-(\d+)/)?([0-9]{15})$")]
+        private static partial Regex SegmentKey();
+    }
 }

@@ -81,9 +81,6 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>Called for every request before a fault is chosen (on a pool thread), e.g. to check a header.</summary>
     public event Action<ProxiedRequest>? RequestSeen;
 
-    /// <summary>Called with the upstream's status once a forwarded request was answered (faults applied after it may still cut the answer).</summary>
-    public event Action<ProxiedRequest, int>? ResponseSeen;
-
     public bool InOutage => _outage is not null;
 
     /// <summary>The endpoint goes away: connections in progress are reset, new ones refused or reset per <paramref name="mode"/>.</summary>
@@ -281,7 +278,6 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             (responseHead, response) = Rules.After(ruled, new RuleAnswer(responseHead, response));
         }
-        ResponseSeen?.Invoke(request, responseHead.StatusCode);
         var bodiless = request.Method == "HEAD" || responseHead.StatusCode is 204 or 304;
         var isGetBody = request.Method == "GET" && responseHead.StatusCode is 200 or 206 && response.Length >= 2; // 206: ranged GETs of whole segments
 

@@ -30,7 +30,16 @@ public sealed class S3pipe2FollowTests(EmulatorFixture emulator, ITestOutputHelp
         await using var subscriber = _kit.StartSubscriber(["--notify", "none", url]);
 
         // The pause before EOF: every segment is stored and the broadcast is still open.
-        var paused = await _kit.WaitForManifestAsync(bucket, "stream", m => ScenarioKit.NumSegments(m) == 3, "all 3 segments stored");
+        IReadOnlyDictionary<string, string> paused;
+        try
+        {
+            paused = await _kit.WaitForManifestAsync(bucket, "stream", m => ScenarioKit.NumSegments(m) == 3, "all 3 segments stored");
+        }
+        catch (TimeoutException e)
+        {
+            // The publisher's log says whether the partial third segment was sealed, stored and announced.
+            throw new TimeoutException($"{e.Message} The publisher's log:\n{publisher.Stderr}", e);
+        }
         await Poll.UntilAsync(() => subscriber.StdoutLength == data.Length || subscriber.HasExited, TimeSpan.FromSeconds(30),
             "the --notify none subscriber to write every stored byte before EOF");
         Assert.False(subscriber.HasExited, "the subscriber ended before EOF:\n" + subscriber.StderrTail());
